@@ -1,1 +1,159 @@
+// The `beluga model` command-line contract, exercised on the real binary:
+// flags, exit codes, and the exact JSON shapes other tools rely on.
 #include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_support.h"
+
+using beluga::testing::ScratchDir;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `beluga <args>` with stdin closed and captures stdout and stderr.
+Run run_beluga(const std::string& args) {
+  ScratchDir io;
+  const std::string command = quote(BELUGA_BINARY) + " " + args + " </dev/null >" + quote(io.file("out")) +
+                              " 2>" + quote(io.file("err"));
+  int status = std::system(command.c_str());
+  Run run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = beluga::testing::read_text(io.file("out"));
+  run.err = beluga::testing::read_text(io.file("err"));
+  return run;
+}
+
+std::string micro_config() { return quote(beluga::testing::source_path("scripts/configs/v4-micro.config.json")); }
+
+}  // namespace
+
+TEST_CASE("manifest --json prints the released Flash inventory exactly", "[cli]") {
+  Run run = run_beluga("model manifest --json --config " + quote(beluga::testing::golden_path("configs/deepseek-v4-flash.config.json")));
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  json expected = {{"tensors", 69187},
+                   {"bytes", 159609485896ull},
+                   {"dtypes", {{"BF16", 433}, {"F32", 417}, {"F8_E4M3", 375}, {"F8_E8M0", 34167}, {"I64", 3}, {"I8", 33792}}}};
+  CHECK(json::parse(run.out) == expected);
+}
+
+TEST_CASE("manifest prints the tensor count, the count per dtype and the total bytes", "[cli]") {
+  Run run = run_beluga("model manifest --config " + quote(beluga::testing::golden_path("configs/deepseek-v4-flash.config.json")));
+  REQUIRE(run.exit_code == 0);
+  for (const char* fact : {"69187", "159609485896", "BF16", "433", "F32", "417", "F8_E4M3", "375", "F8_E8M0", "34167",
+                           "I64", "I8", "33792"})
+    CHECK_THAT(run.out, Catch::Contains(fact));
+}
+
+TEST_CASE("manifest of a bad config fails naming the key", "[cli]") {
+  ScratchDir dir;
+  std::string config = beluga::testing::read_text(beluga::testing::source_path("scripts/configs/v4-micro.config.json"));
+  config.replace(config.find("\"o_groups\": 2"), 13, "\"o_groups\": 3");
+  beluga::testing::write_text(dir.file("config.json"), config);
+  Run run = run_beluga("model manifest --config " + quote(dir.file("config.json")));
+  CHECK(run.exit_code != 0);
+  CHECK_THAT(run.err, Catch::Contains("o_groups"));
+  CHECK(run.out.empty());
+}
+
+TEST_CASE("synth then inspect round-trips a sharded fp8 checkpoint", "[cli]") {
+  ScratchDir dir;
+  const std::string out = dir.file("ckpt");
+  Run synth = run_beluga("model synth --config " + micro_config() + " --out " + quote(out) +
+                     " --seed 3 --storage fp8 --shards 3");
+  INFO(synth.err);
+  REQUIRE(synth.exit_code == 0);
+  CHECK(std::filesystem::exists(out + "/config.json"));
+  CHECK(std::filesystem::exists(out + "/model.safetensors.index.json"));
+  CHECK(std::filesystem::exists(out + "/model-00001-of-00003.safetensors"));
+
+  Run inspect = run_beluga("model inspect " + quote(out) + " --json");
+  INFO(inspect.err);
+  REQUIRE(inspect.exit_code == 0);
+  json report = json::parse(inspect.out);
+  CHECK(report["valid"] == true);
+  CHECK(report["files"] == 3);
+  CHECK(report["missing"].empty());
+  CHECK(report["unexpected"].empty());
+  CHECK(report["mismatched"].empty());
+  CHECK(report["summary"]["layers"]["total"] == 3);
+  CHECK(report["summary"]["layers"]["csa"] == 1);
+  CHECK(report["summary"]["layers"]["hca"] == 1);
+  CHECK(report["summary"]["storage"]["experts"] == "fp4");
+  CHECK(report["summary"]["parameters"]["total"].get<uint64_t>() > report["summary"]["parameters"]["active"].get<uint64_t>());
+
+  Run text = run_beluga("model inspect " + quote(out));
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("valid"));
+}
+
+TEST_CASE("inspect exits non-zero on an invalid checkpoint and lists the defects", "[cli]") {
+  ScratchDir dir;
+  const std::string out = dir.file("ckpt");
+  REQUIRE(run_beluga("model synth --config " + micro_config() + " --out " + quote(out)).exit_code == 0);
+  // Declare a fourth routed expert per layer that the weights do not have.
+  std::string config = beluga::testing::read_text(out + "/config.json");
+  config.replace(config.find("\"n_routed_experts\": 4"), 21, "\"n_routed_experts\": 5");
+  beluga::testing::write_text(out + "/config.json", config);
+  Run run = run_beluga("model inspect " + quote(out) + " --json");
+  CHECK(run.exit_code != 0);
+  json report = json::parse(run.out);
+  CHECK(report["valid"] == false);
+  // Expert 4 of each of the 4 blocks (3 layers + MTP): w1/w2/w3, weight + scale.
+  CHECK(report["missing"].size() == 4 * 3 * 2);
+  // Every block's gate.weight [4, 32] and, on the 3 score-routed blocks, gate.bias [4].
+  CHECK(report["mismatched"].size() == 4 + 3);
+  CHECK(report["unexpected"].empty());
+}
+
+TEST_CASE("inspect of a corrupt checkpoint fails with a message naming the file", "[cli]") {
+  ScratchDir dir;
+  const std::string out = dir.file("ckpt");
+  REQUIRE(run_beluga("model synth --config " + micro_config() + " --out " + quote(out)).exit_code == 0);
+  auto bytes = beluga::testing::read_bytes(out + "/model.safetensors");
+  bytes[0] = 0xFF;  // header length now absurd
+  bytes[5] = 0x7F;
+  beluga::testing::write_bytes(out + "/model.safetensors", bytes);
+  Run run = run_beluga("model inspect " + quote(out));
+  CHECK(run.exit_code != 0);
+  CHECK_THAT(run.err, Catch::Contains("model.safetensors"));
+}
+
+TEST_CASE("help texts list every command and flag", "[cli]") {
+  Run top = run_beluga("--help");
+  CHECK(top.exit_code == 0);
+  CHECK_THAT(top.out, Catch::Contains("model"));
+  Run model = run_beluga("model --help");
+  for (const char* cmd : {"manifest", "inspect", "synth"}) CHECK_THAT(model.out, Catch::Contains(cmd));
+  Run synth = run_beluga("model synth --help");
+  for (const char* flag : {"--config", "--out", "--seed", "--storage", "--shards"}) CHECK_THAT(synth.out, Catch::Contains(flag));
+  Run manifest = run_beluga("model manifest --help");
+  CHECK_THAT(manifest.out, Catch::Contains("--json"));
+}
+
+TEST_CASE("bad flags are refused with a usage error", "[cli]") {
+  ScratchDir dir;
+  CHECK(run_beluga("model synth --config " + micro_config() + " --out " + quote(dir.file("x")) + " --storage fp16").exit_code != 0);
+  CHECK(run_beluga("model synth --config " + micro_config() + " --out " + quote(dir.file("x")) + " --shards 0").exit_code != 0);
+  CHECK(run_beluga("model manifest --config /nonexistent/config.json").exit_code != 0);
+  CHECK(run_beluga("model frobnicate").exit_code != 0);
+  CHECK_FALSE(std::filesystem::exists(dir.file("x")));
+}
