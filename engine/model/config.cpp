@@ -2,7 +2,8 @@
 //
 // The reader records every key it looks at, so that keys left over at the end
 // are unknown (reported as warnings), and every problem it finds, so that one
-// run reports all of them rather than the first.
+// run reports all of them rather than the first. Checks across keys run only
+// once every key reads well (they would repeat or confuse the first errors).
 
 #include "engine/model/config.h"
 
@@ -278,15 +279,24 @@ void check_consistency(ModelConfig& c, std::vector<std::string>& problems) {
                                         std::to_string(c.moe_intermediate_size));
   }
 
-  // Size sanity, in floating point so that nothing can overflow here.
-  const double d = static_cast<double>(c.hidden_size);
-  const double per_block_bytes =
-      2.0 * (3.0 * static_cast<double>(c.n_routed_experts + c.n_shared_experts) *
-                 static_cast<double>(c.moe_intermediate_size) * d +
-             static_cast<double>(c.num_attention_heads * c.head_dim) *
-                 static_cast<double>(c.q_lora_rank + 2 * c.o_lora_rank) +
-             static_cast<double>(c.hc_mult * c.hc_mult) * d * 6.0 + 8.0 * d * static_cast<double>(c.head_dim));
-  const double total = static_cast<double>(blocks) * per_block_bytes + 4.0 * static_cast<double>(c.vocab_size) * d;
+  // Size sanity, in floating point so that nothing can overflow here: the
+  // element count of every tensor family of manifest.h, at 2 bytes each.
+  auto f = [](int64_t v) { return static_cast<double>(v); };
+  const double d = f(c.hidden_size), heads_dim = f(c.num_attention_heads) * f(c.head_dim);
+  const double hc_mix = f((2 + c.hc_mult) * c.hc_mult);
+  double elements = 2.0 * f(c.vocab_size) * d + f(c.hc_mult) * f(c.hc_mult) * d;
+  for (int64_t block = 0; block < blocks && block < static_cast<int64_t>(c.compress_ratios.size()); ++block) {
+    const int64_t ratio = c.compress_ratios[static_cast<size_t>(block)];
+    elements += f(c.q_lora_rank) * d + heads_dim * f(c.q_lora_rank) + f(c.head_dim) * d +
+                f(c.o_groups) * f(c.o_lora_rank) * heads_dim / f(c.o_groups) + d * f(c.o_groups) * f(c.o_lora_rank);
+    elements += 2.0 * hc_mix * f(c.hc_mult) * d;
+    if (ratio > 0) elements += f(ratio) * 2.0 * f(c.head_dim) + 4.0 * f(c.head_dim) * d;
+    if (ratio == 4)
+      elements += f(c.index_n_heads) * (f(c.index_head_dim) * f(c.q_lora_rank) + d) + 4.0 * f(c.index_head_dim) * d;
+    elements += f(c.n_routed_experts) * d + f(c.vocab_size) * f(c.num_experts_per_tok) * 4.0 +
+                3.0 * f(c.n_routed_experts + c.n_shared_experts) * f(c.moe_intermediate_size) * d;
+  }
+  const double total = 2.0 * elements;
   if (total > kMaxTotalBytes)
     problems.push_back("the shapes describe about " + std::to_string(total / 1e12) +
                        " TB of weights, beyond any supported checkpoint");

@@ -101,8 +101,9 @@ uint8_t f32_to_fp8_e4m3(float f) {
   if (magnitude < 0x1p-6f) {  // subnormal: steps of 2^-9; 8 steps is the smallest normal
     return sign | static_cast<uint8_t>(std::nearbyint(magnitude * 512.0f));
   }
-  int exponent = static_cast<int>((f32_to_bits(magnitude) >> 23) & 0xFF) - 127;
-  float fraction = std::ldexp(magnitude, -exponent);  // in [1, 2)
+  const uint32_t bits = f32_to_bits(magnitude);
+  int exponent = static_cast<int>(bits >> 23) - 127;
+  float fraction = bits_to_f32((bits & 0x7FFFFFu) | 0x3F800000u);  // in [1, 2)
   int mantissa = static_cast<int>(std::nearbyint((fraction - 1.0f) * 8.0f));
   if (mantissa == 8) {
     mantissa = 0;

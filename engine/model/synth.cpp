@@ -17,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <regex>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,33 @@ std::span<const uint8_t> as_bytes(const std::vector<T>& v) {
   return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(T)};
 }
 
+// Element i of a tensor is drawn directly from the counter i (splitmix64 is
+// counter-based), so rows can be generated on several threads and the bytes
+// still depend only on (seed, name).
+float uniform_at(uint64_t tensor_seed, uint64_t index) {
+  Rng rng(tensor_seed + index * 0x9E3779B97F4A7C15ull);
+  return Rng(rng.next()).symmetric();
+}
+
+// Runs fn(row_begin, row_end) over [0, rows) in bands of whole `align`-row
+// groups, one band per hardware thread.
+void parallel_rows(int64_t rows, int64_t align, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t groups = ceil_div(rows, align);
+  const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(groups, 1));
+  if (threads <= 1 || rows * align < 4096) {
+    fn(0, rows);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const int64_t groups_per_thread = ceil_div(groups, threads);
+  for (int64_t t = 0; t < threads; ++t) {
+    const int64_t begin = std::min(rows, t * groups_per_thread * align);
+    const int64_t end = std::min(rows, (t + 1) * groups_per_thread * align);
+    if (begin < end) pool.emplace_back(fn, begin, end);
+  }
+  for (auto& thread : pool) thread.join();
+}
+
 class TensorGenerator {
  public:
   TensorGenerator(const ModelConfig& c, uint64_t seed) : c_(c), seed_(seed) {}
@@ -100,51 +128,81 @@ class TensorGenerator {
       pending_scales_.erase(it);
       return s;
     }
-    Rng rng(seed_for(seed_, spec.name));
-    if (spec.kind == TensorKind::kTid2Eid) return hash_table(spec, rng, append);
+    const uint64_t tensor_seed = seed_for(seed_, spec.name);
+    if (spec.kind == TensorKind::kTid2Eid) {
+      Rng rng(tensor_seed);
+      return hash_table(spec, rng, append);
+    }
     const ValueRange range = value_range(spec, c_);
-    const int64_t rows = spec.kind == TensorKind::kLinear ? spec.out_features : spec.shape.empty() ? 1 : spec.shape[0];
-    const int64_t cols = spec.kind == TensorKind::kLinear ? spec.in_features : (rows == 0 ? 0 : spec.element_count() / rows);
+    const bool linear = spec.kind == TensorKind::kLinear;
+    const int64_t rows = linear ? spec.out_features : spec.shape.empty() ? 1 : spec.shape[0];
+    const int64_t cols = linear ? spec.in_features : (rows == 0 ? 0 : spec.element_count() / rows);
     // Chunks of whole FP8 block rows, about 4M values each.
     const int64_t block_rows = c_.fp8_weight_block.rows;
     const int64_t rows_per_4m = (int64_t{1} << 22) / std::max<int64_t>(1, cols);
     const int64_t chunk_rows = block_rows * std::max<int64_t>(1, rows_per_4m / block_rows);
+    const int64_t scale_cols = spec.storage == WeightStorage::kFP8 ? ceil_div(cols, c_.fp8_weight_block.cols)
+                                                                  : ceil_div(cols, kFp4BlockCols);
+    const bool packed_fp4 = linear && spec.storage == WeightStorage::kFP4;
+    const int64_t row_bytes = packed_fp4 ? cols / 2 : cols * dtype_size_bytes(spec.dtype);
     std::vector<uint8_t> scale;
     for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
       const int64_t n = std::min(chunk_rows, rows - r0);
       values_.resize(static_cast<size_t>(n * cols));
-      for (float& v : values_) v = range.center + range.half_width * rng.symmetric();
-      if (Status s = encode(spec, n, cols, append, scale); !s) return s;
+      encoded_.assign(static_cast<size_t>(n * row_bytes), 0);
+      const bool quantised = linear && spec.storage != WeightStorage::kBF16;
+      const int64_t chunk_scale_rows = spec.storage == WeightStorage::kFP8 ? ceil_div(n, block_rows) : n;
+      chunk_scale_.assign(quantised ? static_cast<size_t>(chunk_scale_rows * scale_cols) : 0, 0);
+      std::vector<std::string> errors(1);
+      parallel_rows(n, block_rows, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin * cols; i < end * cols; ++i)
+          values_[static_cast<size_t>(i)] =
+              range.center + range.half_width * uniform_at(tensor_seed, static_cast<uint64_t>(r0 * cols + i));
+        Status s = encode(spec, begin, end, cols);
+        if (!s) errors[0] = s.message();
+      });
+      if (!errors[0].empty()) return make_error(errors[0]);
+      if (Status s = append(encoded_); !s) return s;
+      scale.insert(scale.end(), chunk_scale_.begin(), chunk_scale_.end());
     }
-    if (spec.kind == TensorKind::kLinear && spec.storage != WeightStorage::kBF16)
+    if (linear && spec.storage != WeightStorage::kBF16)
       pending_scales_[spec.name.substr(0, spec.name.size() - 6) + "scale"] = std::move(scale);
     return {};
   }
 
  private:
-  // Encodes one chunk of rows in the tensor's stored format.
-  Status encode(const TensorSpec& spec, int64_t rows, int64_t cols, const AppendBytes& append,
-                std::vector<uint8_t>& scale) {
-    if (spec.dtype == DType::F32) return append({reinterpret_cast<const uint8_t*>(values_.data()), values_.size() * 4});
-    if (spec.dtype == DType::BF16) {
-      std::vector<uint16_t> out(values_.size());
-      for (size_t i = 0; i < out.size(); ++i) out[i] = f32_to_bf16(values_[i]);
-      return append(as_bytes(out));
+  // Encodes rows [begin, end) of the current chunk into encoded_ (and
+  // chunk_scale_), in the tensor's stored format. `begin` is a multiple of
+  // the FP8 block height, so bands own disjoint scale rows.
+  Status encode(const TensorSpec& spec, int64_t begin, int64_t end, int64_t cols) {
+    const size_t first = static_cast<size_t>(begin * cols), count = static_cast<size_t>((end - begin) * cols);
+    std::span<const float> values(values_.data() + first, count);
+    if (spec.dtype == DType::F32) {
+      std::memcpy(encoded_.data() + first * 4, values.data(), count * 4);
+      return {};
     }
+    if (spec.dtype == DType::BF16) {
+      for (size_t i = 0; i < count; ++i) {
+        uint16_t v = f32_to_bf16(values[i]);
+        std::memcpy(encoded_.data() + (first + i) * 2, &v, 2);
+      }
+      return {};
+    }
+    const int64_t rows = end - begin;
     if (spec.storage == WeightStorage::kFP8) {
-      std::vector<uint8_t> q(values_.size());
-      std::vector<uint8_t> s(static_cast<size_t>(ceil_div(rows, c_.fp8_weight_block.rows) *
-                                                 ceil_div(cols, c_.fp8_weight_block.cols)));
-      if (Status st = quantize_fp8_blocks(values_, rows, cols, c_.fp8_weight_block, q, s); !st) return st;
-      scale.insert(scale.end(), s.begin(), s.end());
-      return append(q);
+      const BlockShape block = c_.fp8_weight_block;
+      const int64_t scale_cols = ceil_div(cols, block.cols);
+      std::span<uint8_t> q(encoded_.data() + first, count);
+      std::span<uint8_t> s(chunk_scale_.data() + static_cast<size_t>(begin / block.rows * scale_cols),
+                           static_cast<size_t>(ceil_div(rows, block.rows) * scale_cols));
+      return quantize_fp8_blocks(values, rows, cols, block, q, s);
     }
     if (spec.storage == WeightStorage::kFP4) {
-      std::vector<uint8_t> q(values_.size() / 2);
-      std::vector<uint8_t> s(static_cast<size_t>(rows * ceil_div(cols, kFp4BlockCols)));
-      if (Status st = quantize_fp4_rows(values_, rows, cols, q, s); !st) return st;
-      scale.insert(scale.end(), s.begin(), s.end());
-      return append(q);
+      const int64_t scale_cols = ceil_div(cols, kFp4BlockCols);
+      std::span<uint8_t> q(encoded_.data() + first / 2, count / 2);
+      std::span<uint8_t> s(chunk_scale_.data() + static_cast<size_t>(begin * scale_cols),
+                           static_cast<size_t>(rows * scale_cols));
+      return quantize_fp4_rows(values, rows, cols, q, s);
     }
     return make_error("internal: no encoding for tensor '" + spec.name + "'");
   }
@@ -168,7 +226,9 @@ class TensorGenerator {
 
   const ModelConfig& c_;
   uint64_t seed_;
-  std::vector<float> values_;
+  std::vector<float> values_;         // the current chunk, as floats
+  std::vector<uint8_t> encoded_;      // the current chunk, stored format
+  std::vector<uint8_t> chunk_scale_;  // the current chunk's scales
   std::map<std::string, std::vector<uint8_t>> pending_scales_;
 };
 
