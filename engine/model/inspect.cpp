@@ -13,6 +13,40 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
+void compare_with_manifest(const ModelConfig& config, const CheckpointFiles& files, CheckpointReport& report) {
+  std::unordered_set<std::string> expected;
+  for_each_tensor(config, [&](const TensorSpec& spec) {
+    expected.insert(spec.name);
+    auto found = files.find(spec.name);
+    if (!found) {
+      report.missing.push_back(spec.name);
+      return;
+    }
+    const TensorEntry& entry = *found->entry;
+    const bool dtype_ok = entry.dtype == spec.dtype || (spec.dtype == DType::BF16 && entry.dtype == DType::F32);
+    if (!dtype_ok || entry.shape != spec.shape)
+      report.mismatched.push_back({spec.name, spec.dtype, spec.shape, entry.dtype, entry.shape});
+  });
+  for (const TensorView& t : files.all_tensors())
+    if (!expected.count(t.entry->name)) report.unexpected.push_back(t.entry->name);
+  std::sort(report.unexpected.begin(), report.unexpected.end());
+
+}
+
+std::string describe_problems(const CheckpointReport& report, size_t limit) {
+  std::vector<std::string> lines;
+  for (const auto& name : report.missing) lines.push_back("missing tensor '" + name + "'");
+  for (const auto& m : report.mismatched)
+    lines.push_back("tensor '" + m.name + "' is " + std::string(dtype_name(m.found_dtype)) + " " +
+                    shape_text(m.found_shape) + ", expected " + std::string(dtype_name(m.expected_dtype)) + " " +
+                    shape_text(m.expected_shape));
+  for (const auto& name : report.unexpected) lines.push_back("unexpected tensor '" + name + "'");
+  std::string text;
+  for (size_t i = 0; i < lines.size() && i < limit; ++i) text += (i ? "\n  " : "  ") + lines[i];
+  if (lines.size() > limit) text += "\n  ... and " + std::to_string(lines.size() - limit) + " more";
+  return text;
+}
+
 Result<CheckpointReport> inspect_checkpoint(const std::string& folder) {
   auto config = load_model_config(folder + "/" + std::string(kConfigFileName));
   if (!config) return config.error();
@@ -30,22 +64,7 @@ Result<CheckpointReport> inspect_checkpoint(const std::string& folder) {
     report.bytes_by_dtype[t.entry->dtype] += t.entry->byte_count();
   }
 
-  std::unordered_set<std::string> expected;
-  for_each_tensor(report.config, [&](const TensorSpec& spec) {
-    expected.insert(spec.name);
-    auto found = files->find(spec.name);
-    if (!found) {
-      report.missing.push_back(spec.name);
-      return;
-    }
-    const TensorEntry& entry = *found->entry;
-    const bool dtype_ok = entry.dtype == spec.dtype || (spec.dtype == DType::BF16 && entry.dtype == DType::F32);
-    if (!dtype_ok || entry.shape != spec.shape)
-      report.mismatched.push_back({spec.name, spec.dtype, spec.shape, entry.dtype, entry.shape});
-  });
-  for (const TensorView& t : files->all_tensors())
-    if (!expected.count(t.entry->name)) report.unexpected.push_back(t.entry->name);
-  std::sort(report.unexpected.begin(), report.unexpected.end());
+  compare_with_manifest(report.config, *files, report);
 
   const ModelConfig& c = report.config;
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {

@@ -54,6 +54,14 @@ struct CheckpointReport {
 
 Result<CheckpointReport> inspect_checkpoint(const std::string& folder);
 
+class CheckpointFiles;
+// The tensor-by-tensor comparison of inspect_checkpoint(): fills the
+// missing / unexpected / mismatched lists of `report`.
+void compare_with_manifest(const ModelConfig& config, const CheckpointFiles& files, CheckpointReport& report);
+
+// One line per problem, at most `limit` lines ("missing tensor 'x'", ...).
+std::string describe_problems(const CheckpointReport& report, size_t limit);
+
 std::string shape_text(const std::vector<int64_t>& shape);  // "[4096, 512]"
 
 }  // namespace beluga

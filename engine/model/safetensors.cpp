@@ -10,12 +10,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxJsonDepth = 4;  // root object > tensor object > shape array
-constexpr size_t kMaxRank = 16;
-constexpr size_t kMaxNameBytes = 4096;
+constexpr int kMaxJsonDepth = 3;  // root object > tensor object > shape array
 
 // First pass over the header: bounds nesting depth and rejects duplicate
-// tensor names (a DOM parse would silently keep the last one).
+// tensor names and duplicate fields within a tensor (a DOM parse would
+// silently keep the last one).
 class HeaderShapeCheck : public json::json_sax_t {
  public:
   std::string error;
@@ -32,8 +31,15 @@ class HeaderShapeCheck : public json::json_sax_t {
   bool start_array(std::size_t) override { return enter(); }
   bool end_array() override { return leave(); }
   bool key(string_t& k) override {
-    if (depth_ == 1 && !top_level_keys_.insert(k).second) {
-      error = "duplicate tensor name '" + k + "'";
+    if (depth_ == 1) {
+      current_ = k;
+      fields_.clear();
+      if (!top_level_keys_.insert(k).second) {
+        error = "duplicate tensor name '" + k + "'";
+        return false;
+      }
+    } else if (depth_ == 2 && !fields_.insert(k).second) {
+      error = "tensor '" + current_ + "': field '" + k + "' appears twice";
       return false;
     }
     return true;
@@ -46,7 +52,9 @@ class HeaderShapeCheck : public json::json_sax_t {
  private:
   bool enter() {
     if (++depth_ > kMaxJsonDepth) {
-      error = "header JSON is nested deeper than a safetensors header can be";
+      error = current_.empty() ? std::string("header JSON is nested too deeply")
+                               : "tensor '" + current_ +
+                                     "': nested too deeply (shape and data_offsets must be flat lists of integers)";
       return false;
     }
     return true;
@@ -57,10 +65,12 @@ class HeaderShapeCheck : public json::json_sax_t {
   }
 
   int depth_ = 0;
+  std::string current_;  // the tensor being read
   std::set<std::string> top_level_keys_;
+  std::set<std::string> fields_;
 };
 
-bool read_u64(const json& v, uint64_t& out) {
+bool read_u64(const nlohmann::ordered_json& v, uint64_t& out) {
   if (!v.is_number_integer()) return false;
   if (v.is_number_unsigned()) {
     out = v.get<uint64_t>();
@@ -105,13 +115,14 @@ Result<SafetensorsLayout> parse_safetensors(std::span<const uint8_t> file_bytes,
   HeaderShapeCheck check;
   if (!json::sax_parse(text, text + header_bytes, &check, json::input_format_t::json, true))
     return fail(check.error.empty() ? "header is not valid JSON" : check.error);
-  json header = json::parse(text, text + header_bytes, nullptr, false);
+  // ordered_json keeps the header's order of tensors.
+  nlohmann::ordered_json header = nlohmann::ordered_json::parse(text, text + header_bytes, nullptr, false);
   if (header.is_discarded()) return fail("header is not valid JSON");
   if (!header.is_object()) return fail("header must be a JSON object");
 
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
-    const json& value = it.value();
+    const auto& value = it.value();
     if (name == "__metadata__") {
       if (!value.is_object()) return fail("__metadata__ must be an object of strings");
       for (auto m = value.begin(); m != value.end(); ++m) {
@@ -122,8 +133,8 @@ Result<SafetensorsLayout> parse_safetensors(std::span<const uint8_t> file_bytes,
       continue;
     }
     const std::string tensor = "tensor '" + name + "': ";
-    if (name.empty() || name.size() > kMaxNameBytes)
-      return fail("tensor name must be 1 to " + std::to_string(kMaxNameBytes) + " bytes");
+    if (name.empty() || name.size() > kMaxTensorNameBytes)
+      return fail("tensor name must be 1 to " + std::to_string(kMaxTensorNameBytes) + " bytes");
     if (!value.is_object()) return fail(tensor + "description must be an object");
     for (auto f = value.begin(); f != value.end(); ++f)
       if (f.key() != "dtype" && f.key() != "shape" && f.key() != "data_offsets")
@@ -139,9 +150,9 @@ Result<SafetensorsLayout> parse_safetensors(std::span<const uint8_t> file_bytes,
 
     auto shape_it = value.find("shape");
     if (shape_it == value.end() || !shape_it->is_array()) return fail(tensor + "missing shape");
-    if (shape_it->size() > kMaxRank) return fail(tensor + "rank " + std::to_string(shape_it->size()) + " is too large");
+    if (shape_it->size() > kMaxTensorRank) return fail(tensor + "rank " + std::to_string(shape_it->size()) + " is too large");
     uint64_t byte_count = static_cast<uint64_t>(dtype_size_bytes(entry.dtype));
-    for (const json& d : *shape_it) {
+    for (const auto& d : *shape_it) {
       uint64_t dim = 0;
       if (!read_u64(d, dim)) return fail(tensor + "shape entries must be non-negative integers");
       if (dim > (uint64_t{1} << 62)) return fail(tensor + "dimension " + std::to_string(dim) + " is too large");

@@ -35,6 +35,8 @@
 namespace beluga {
 
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100u << 20;
+inline constexpr size_t kMaxTensorNameBytes = 4096;
+inline constexpr size_t kMaxTensorRank = 16;
 
 struct TensorEntry {
   std::string name;

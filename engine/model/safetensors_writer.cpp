@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/model/safetensors.h"
+
 namespace beluga {
 
 uint64_t TensorToWrite::byte_count() const {
@@ -15,13 +17,21 @@ uint64_t TensorToWrite::byte_count() const {
 Status write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                          const std::map<std::string, std::string>& metadata,
                          const ProduceTensorBytes& produce) {
-  nlohmann::json header = nlohmann::json::object();
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   std::set<std::string> names;
   for (const auto& t : tensors) {
     if (t.name == "__metadata__" || !names.insert(t.name).second)
       return make_error(path + ": tensor name '" + t.name + "' is reserved or repeated");
+    // The limits the reader enforces, so that whatever is written can be read.
+    if (t.name.empty() || t.name.size() > kMaxTensorNameBytes)
+      return make_error(path + ": tensor names must be 1 to " + std::to_string(kMaxTensorNameBytes) + " bytes");
+    if (t.shape.size() > kMaxTensorRank)
+      return make_error(path + ": tensor '" + t.name + "' has rank " + std::to_string(t.shape.size()) +
+                        ", more than " + std::to_string(kMaxTensorRank));
+    for (int64_t d : t.shape)
+      if (d < 0) return make_error(path + ": tensor '" + t.name + "' has a negative dimension");
     const uint64_t end = offset + t.byte_count();
     header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))},
                       {"shape", t.shape},
