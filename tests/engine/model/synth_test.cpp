@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -174,9 +175,11 @@ TEST_CASE("synthesised weights have the promised scale and structure", "[synth]"
     if (spec.kind == TensorKind::kTid2Eid) {
       INFO(spec.name);
       const int64_t k = spec.shape[1];
-      const auto* ids = reinterpret_cast<const int64_t*>(view->bytes.data());
+      // Safetensors data need not be 8-byte aligned: copy out, never cast.
+      std::vector<int64_t> ids(view->bytes.size() / 8);
+      std::memcpy(ids.data(), view->bytes.data(), view->bytes.size());
       for (int64_t token = 0; token < spec.shape[0]; ++token) {
-        std::set<int64_t> row(ids + token * k, ids + (token + 1) * k);
+        std::set<int64_t> row(ids.begin() + token * k, ids.begin() + (token + 1) * k);
         CHECK(static_cast<int64_t>(row.size()) == k);
         CHECK(*row.begin() >= 0);
         CHECK(*row.rbegin() < config.n_routed_experts);
