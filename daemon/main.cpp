@@ -2,6 +2,8 @@
 // and dispatches; each command lives in its own file.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 #include "daemon/model_commands.h"
 
 #ifndef BELUGA_VERSION
@@ -46,10 +48,44 @@ int main(int argc, char** argv) {
   synth_cmd->add_option("--shards", synth.shards, "Number of safetensors shards (default 1)")
       ->check(CLI::Range(1, 100000));
 
+  beluga::LogitsCommand logits;
+  CLI::App* logits_cmd = model->add_subcommand(
+      "logits", "Prefill token ids, decode greedily, and print the logits (reference output for tests)");
+  logits_cmd->add_option("--model", logits.model_dir, "Checkpoint folder")->required();
+  logits_cmd->add_option("--prompt-ids", logits.prompt_ids, "Comma-separated token ids, e.g. 1,2,3")->required();
+  logits_cmd->add_option("--decode", logits.decode_steps, "Greedy decode steps after the prefill (default 0)")
+      ->check(CLI::Range(0, 1 << 20));
+  logits_cmd->add_option("--chunk", logits.chunk, "Prefill in chunks of K tokens (default: all at once)")
+      ->check(CLI::Range(1, 1 << 30));
+  logits_cmd->add_option("--device", logits.device, "cpu (default)");
+  logits_cmd->add_flag("--json", logits.json,
+                       "Print {\"prefill\": [logits], \"steps\": [{\"token\": t, \"logits\": [...]}, ...]}");
+
+  beluga::GenerateCommand generate;
+  CLI::App* generate_cmd = model->add_subcommand("generate", "Sample tokens from a checkpoint and stream them");
+  generate_cmd->add_option("--model", generate.model_dir, "Checkpoint folder")->required();
+  auto* prompt_text = generate_cmd->add_option("--prompt", generate.prompt, "Prompt text");
+  auto* prompt_ids = generate_cmd->add_option("--prompt-ids", generate.prompt_ids, "Comma-separated prompt token ids");
+  prompt_text->excludes(prompt_ids);
+  generate_cmd->add_option("-n", generate.max_tokens, "Tokens to generate (default 64)")->check(CLI::Range(0, 1 << 24));
+  generate_cmd->add_option("--temp", generate.temperature, "Temperature; 0 = greedy (default 0)");
+  generate_cmd->add_option("--top-k", generate.top_k, "Keep the k most likely tokens (0 = off)");
+  generate_cmd->add_option("--top-p", generate.top_p, "Nucleus sampling threshold (1 = off)");
+  generate_cmd->add_option("--min-p", generate.min_p, "Drop tokens below min-p times the best probability (0 = off)");
+  generate_cmd->add_option("--seed", generate.seed, "Sampling seed (default 0)");
+  generate_cmd->add_flag("--no-speculation", generate.no_speculation, "Do not draft tokens with the MTP block");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*generate_cmd && generate.prompt.empty() && generate.prompt_ids.empty()) {
+    std::cerr << "beluga: model generate needs --prompt or --prompt-ids\n";
+    return 1;
+  }
 
   if (*manifest_cmd) return beluga::run_model_manifest(manifest);
   if (*inspect_cmd) return beluga::run_model_inspect(inspect);
   if (*synth_cmd) return beluga::run_model_synth(synth);
+  if (*logits_cmd) return beluga::run_model_logits(logits);
+  if (*generate_cmd) return beluga::run_model_generate(generate);
   return 1;
 }

@@ -29,4 +29,31 @@ struct SynthCommand {
 };
 int run_model_synth(const SynthCommand& cmd);
 
+// `beluga model logits`: prefill token ids, then greedy decode steps, and
+// print every logit as JSON {"prefill": [...], "steps": [{"token": t, "logits": [...]}]}.
+struct LogitsCommand {
+  std::string model_dir;
+  std::string prompt_ids;  // "1,2,3"
+  int decode_steps = 0;
+  int chunk = 0;           // 0: the whole prompt in one pass
+  std::string device = "cpu";
+  bool json = false;
+};
+int run_model_logits(const LogitsCommand& cmd);
+
+// `beluga model generate`: stream sampled tokens.
+struct GenerateCommand {
+  std::string model_dir;
+  std::string prompt;      // text (needs a tokenizer)
+  std::string prompt_ids;  // "1,2,3"
+  int max_tokens = 64;
+  float temperature = 0.0f;
+  int top_k = 0;
+  float top_p = 1.0f;
+  float min_p = 0.0f;
+  uint64_t seed = 0;
+  bool no_speculation = false;
+};
+int run_model_generate(const GenerateCommand& cmd);
+
 }  // namespace beluga

@@ -4,7 +4,9 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -142,7 +144,7 @@ TEST_CASE("help texts list every command and flag", "[cli]") {
   CHECK(top.exit_code == 0);
   CHECK_THAT(top.out, Catch::Contains("model"));
   Run model = run_beluga("model --help");
-  for (const char* cmd : {"manifest", "inspect", "synth"}) CHECK_THAT(model.out, Catch::Contains(cmd));
+  for (const char* cmd : {"manifest", "inspect", "synth", "logits", "generate"}) CHECK_THAT(model.out, Catch::Contains(cmd));
   Run synth = run_beluga("model synth --help");
   for (const char* flag : {"--config", "--out", "--seed", "--storage", "--shards"}) CHECK_THAT(synth.out, Catch::Contains(flag));
   Run manifest = run_beluga("model manifest --help");
@@ -156,4 +158,84 @@ TEST_CASE("bad flags are refused with a usage error", "[cli]") {
   CHECK(run_beluga("model manifest --config /nonexistent/config.json").exit_code != 0);
   CHECK(run_beluga("model frobnicate").exit_code != 0);
   CHECK_FALSE(std::filesystem::exists(dir.file("x")));
+}
+
+namespace {
+
+// Reads a golden tensor (F32 or I64) as doubles.
+std::vector<double> golden_tensor(const std::string& folder, const std::string& name) {
+  const auto bytes = beluga::testing::read_bytes(folder + "/golden.safetensors");
+  uint64_t header_bytes = 0;
+  for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | bytes[static_cast<size_t>(i)];
+  json header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_bytes));
+  const json& entry = header.at(name);
+  const size_t begin = 8 + header_bytes + entry["data_offsets"][0].get<size_t>();
+  const size_t end = 8 + header_bytes + entry["data_offsets"][1].get<size_t>();
+  std::vector<double> out;
+  for (size_t p = begin; p < end;) {
+    if (entry["dtype"] == "F32") {
+      float v;
+      std::memcpy(&v, bytes.data() + p, 4);
+      out.push_back(v);
+      p += 4;
+    } else {
+      int64_t v;
+      std::memcpy(&v, bytes.data() + p, 8);
+      out.push_back(static_cast<double>(v));
+      p += 8;
+    }
+  }
+  return out;
+}
+
+std::string id_list(const std::vector<double>& ids) {
+  std::string text;
+  for (double id : ids) text += (text.empty() ? "" : ",") + std::to_string(static_cast<int64_t>(id));
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("model logits --json reproduces the golden prefill and greedy decode", "[cli]") {
+  for (const char* name : {"tiny-bf16", "tiny-fp8"}) {
+    INFO(name);
+    const std::string folder = beluga::testing::golden_path(name);
+    const auto prompt = golden_tensor(folder, "long_prompt_ids");
+    const auto greedy = golden_tensor(folder, "long_greedy_tokens");
+    const auto prefill = golden_tensor(folder, "long_prefill_logits");
+    const auto decode = golden_tensor(folder, "long_decode_logits");
+    for (const char* chunk : {"", " --chunk 7"}) {
+      Run run = run_beluga("model logits --model " + quote(folder) + " --prompt-ids " + id_list(prompt) +
+                           " --decode 8 --json" + chunk);
+      INFO(run.err);
+      REQUIRE(run.exit_code == 0);
+      json out = json::parse(run.out);
+      REQUIRE(out["prefill"].size() == prefill.size());
+      for (size_t i = 0; i < prefill.size(); ++i) REQUIRE(std::fabs(out["prefill"][i].get<double>() - prefill[i]) < 1e-4);
+      REQUIRE(out["steps"].size() == 8);
+      const size_t vocab = prefill.size();
+      for (size_t s = 0; s < 8; ++s) {
+        CHECK(out["steps"][s]["token"].get<double>() == greedy[s]);
+        for (size_t i = 0; i < vocab; ++i)
+          REQUIRE(std::fabs(out["steps"][s]["logits"][i].get<double>() - decode[s * vocab + i]) < 1e-4);
+      }
+    }
+  }
+}
+
+TEST_CASE("model generate streams the greedy tokens and refuses bad input", "[cli]") {
+  const std::string folder = beluga::testing::golden_path("tiny-fp8");
+  const auto prompt = golden_tensor(folder, "short_prompt_ids");
+  const auto greedy = golden_tensor(folder, "short_greedy_tokens");
+  Run run = run_beluga("model generate --model " + quote(folder) + " --prompt-ids " + id_list(prompt) + " -n 4");
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  std::string expected;
+  for (double t : greedy) expected += (expected.empty() ? "" : " ") + std::to_string(static_cast<int64_t>(t));
+  CHECK(run.out == expected + "\n");
+  CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1,x,3").exit_code != 0);
+  CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1,99999").exit_code != 0);
+  CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1 --temp -2").exit_code != 0);
+  CHECK(run_beluga("model logits --model " + quote(folder) + " --prompt-ids 1 --device cuda").exit_code != 0);
+  CHECK(run_beluga("model logits --model /nonexistent --prompt-ids 1").exit_code != 0);
 }

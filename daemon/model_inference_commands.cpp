@@ -1,0 +1,112 @@
+// `beluga model logits` and `beluga model generate`: run the engine from the
+// command line, without the daemon.
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/model_commands.h"
+#include "engine/engine.h"
+#include "engine/runtime/model.h"
+
+namespace beluga {
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "beluga: " << message << "\n";
+  return 1;
+}
+
+// "1, 2,3" -> {1, 2, 3}; every id must be a non-negative integer.
+Result<std::vector<int32_t>> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == ',')) ++i;
+    if (i == text.size()) break;
+    size_t end = i;
+    while (end < text.size() && text[end] != ',' && text[end] != ' ') ++end;
+    int32_t id = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + end, id);
+    if (ec != std::errc() || ptr != text.data() + end || id < 0)
+      return make_error("--prompt-ids: '" + text.substr(i, end - i) + "' is not a token id (a non-negative integer)");
+    ids.push_back(id);
+    i = end;
+  }
+  if (ids.empty()) return make_error("--prompt-ids: no token ids given");
+  return ids;
+}
+
+nlohmann::json floats_json(std::span<const float> values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (float v : values) out.push_back(static_cast<double>(v));
+  return out;
+}
+
+}  // namespace
+
+int run_model_logits(const LogitsCommand& cmd) {
+  if (cmd.device != "cpu") return fail("--device " + cmd.device + ": only the cpu device is available in this build");
+  auto ids = parse_ids(cmd.prompt_ids);
+  if (!ids) return fail(ids.message());
+  auto engine = Engine::load(cmd.model_dir);
+  if (!engine) return fail(engine.message());
+  auto session = (*engine)->open_session();
+  SyncOptions sync;
+  sync.chunk_tokens = cmd.chunk > 0 ? cmd.chunk : static_cast<int64_t>(ids->size());
+  if (Status s = session->sync(*ids, sync); !s) return fail(s.message());
+
+  nlohmann::json out = {{"prefill", floats_json(session->last_logits())}, {"steps", nlohmann::json::array()}};
+  std::vector<int32_t> transcript = *ids;
+  for (int step = 0; step < cmd.decode_steps; ++step) {
+    const int32_t token = argmax(session->last_logits());
+    transcript.push_back(token);
+    if (Status s = session->sync(transcript); !s) return fail(s.message());
+    out["steps"].push_back({{"token", token}, {"logits", floats_json(session->last_logits())}});
+  }
+  if (cmd.json) {
+    std::cout << out.dump() << "\n";
+  } else {
+    std::printf("prefill: %zu tokens, argmax %d\n", ids->size(), argmax(out["prefill"].get<std::vector<float>>()));
+    for (const auto& step : out["steps"])
+      std::printf("step: fed %d, argmax %d\n", step["token"].get<int>(), argmax(step["logits"].get<std::vector<float>>()));
+  }
+  return 0;
+}
+
+int run_model_generate(const GenerateCommand& cmd) {
+  if (!cmd.prompt.empty())
+    return fail("--prompt TEXT needs the tokenizer, which this build does not have yet; pass --prompt-ids");
+  auto ids = parse_ids(cmd.prompt_ids);
+  if (!ids) return fail(ids.message());
+  SamplingParams sampling;
+  sampling.temperature = cmd.temperature;
+  sampling.top_k = cmd.top_k;
+  sampling.top_p = cmd.top_p;
+  sampling.min_p = cmd.min_p;
+  sampling.seed = cmd.seed;
+  if (Status s = validate(sampling); !s) return fail(s.message());
+  auto engine = Engine::load(cmd.model_dir);
+  if (!engine) return fail(engine.message());
+  auto session = (*engine)->open_session();
+  if (Status s = session->sync(*ids); !s) return fail(s.message());
+  GenerateOptions options;
+  options.speculative = !cmd.no_speculation;
+  const int64_t eos = (*engine)->info().eos_token;
+  bool first = true;
+  auto stats = session->generate(cmd.max_tokens, sampling, [&](int32_t token) {
+    std::printf(first ? "%d" : " %d", token);
+    std::fflush(stdout);
+    first = false;
+    return token != eos;
+  }, options);
+  std::printf("\n");
+  if (!stats) return fail(stats.message());
+  std::fprintf(stderr, "beluga: %lld tokens in %lld forward passes (%lld/%lld MTP drafts accepted)\n",
+               static_cast<long long>(stats->tokens), static_cast<long long>(stats->forward_passes),
+               static_cast<long long>(stats->accepted), static_cast<long long>(stats->drafted));
+  return 0;
+}
+
+}  // namespace beluga
