@@ -1,5 +1,6 @@
 #include "engine/cpu/linear.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -8,6 +9,24 @@
 #include "engine/model/dtype.h"
 
 namespace beluga::cpu {
+namespace {
+
+// Decoding tables: every e4m3 byte and every e2m1 nibble, as float. Exact
+// (built from the scalar conversions in dtype.h, which tests pin).
+struct DecodeTables {
+  float fp8[256];
+  float fp4[16];
+  DecodeTables() {
+    for (int i = 0; i < 256; ++i) fp8[i] = fp8_e4m3_to_f32(static_cast<uint8_t>(i));
+    for (int i = 0; i < 16; ++i) fp4[i] = fp4_e2m1_to_f32(static_cast<uint8_t>(i));
+  }
+};
+const DecodeTables& tables() {
+  static const DecodeTables t;
+  return t;
+}
+
+}  // namespace
 
 void dequantize_rows(const LinearWeight& w, int64_t row_begin, int64_t row_end, std::span<float> out) {
   const int64_t in = w.in;
@@ -26,16 +45,27 @@ void dequantize_rows(const LinearWeight& w, int64_t row_begin, int64_t row_end, 
         const int64_t scale_cols = (in + w.fp8_block.cols - 1) / w.fp8_block.cols;
         const uint8_t* scales = w.scale.data() + (r / w.fp8_block.rows) * scale_cols;
         const uint8_t* src = w.weight.data() + r * in;
-        for (int64_t c = 0; c < in; ++c) dst[c] = fp8_e4m3_to_f32(src[c]) * e8m0_to_f32(scales[c / w.fp8_block.cols]);
+        const float* decode = tables().fp8;
+        for (int64_t c0 = 0; c0 < in; c0 += w.fp8_block.cols) {
+          const float scale = e8m0_to_f32(scales[c0 / w.fp8_block.cols]);
+          const int64_t c1 = std::min(in, c0 + w.fp8_block.cols);
+          for (int64_t c = c0; c < c1; ++c) dst[c] = decode[src[c]] * scale;
+        }
         break;
       }
       case WeightStorage::kFP4: {
         const int64_t scale_cols = (in + 31) / 32;
         const uint8_t* scales = w.scale.data() + r * scale_cols;
         const uint8_t* src = w.weight.data() + r * (in / 2);
-        for (int64_t c = 0; c < in; ++c) {
-          const uint8_t byte = src[c / 2];
-          dst[c] = fp4_e2m1_to_f32(c % 2 == 0 ? byte & 0xF : byte >> 4) * e8m0_to_f32(scales[c / 32]);
+        const float* decode = tables().fp4;
+        for (int64_t c0 = 0; c0 < in; c0 += 32) {
+          const float scale = e8m0_to_f32(scales[c0 / 32]);
+          const int64_t c1 = std::min(in, c0 + 32);
+          for (int64_t c = c0; c < c1; c += 2) {  // in is even: pairs never straddle a block
+            const uint8_t byte = src[c / 2];
+            dst[c] = decode[byte & 0xF] * scale;
+            dst[c + 1] = decode[byte >> 4] * scale;
+          }
         }
         break;
       }
