@@ -5,6 +5,9 @@
 #include <iostream>
 
 #include "daemon/model_commands.h"
+#include "daemon/template_command.h"
+#include "daemon/tokenize_command.h"
+#include "daemon/tool_command.h"
 
 #ifndef BELUGA_VERSION
 #define BELUGA_VERSION "dev"
@@ -47,6 +50,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"bf16", "fp8"}));
   synth_cmd->add_option("--shards", synth.shards, "Number of safetensors shards (default 1)")
       ->check(CLI::Range(1, 100000));
+  synth_cmd->add_option("--tokenizer", synth.tokenizer_path,
+                        "tokenizer.json to copy into the checkpoint (its ids must fit the config's vocab_size)")
+      ->check(CLI::ExistingFile);
 
   beluga::LogitsCommand logits;
   CLI::App* logits_cmd = model->add_subcommand(
@@ -75,6 +81,14 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--seed", generate.seed, "Sampling seed (default 0)");
   generate_cmd->add_flag("--no-speculation", generate.no_speculation, "Do not draft tokens with the MTP block");
 
+  beluga::TokenizeCommand tokenize;
+  CLI::App* tokenize_cmd = beluga::add_tokenize_command(app, tokenize);
+
+  beluga::ToolCommand tool;
+  CLI::App* tool_cmd = beluga::add_tool_command(app, tool);
+
+  beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
+
   CLI11_PARSE(app, argc, argv);
 
   if (*generate_cmd && generate.prompt.empty() && generate.prompt_ids.empty()) {
@@ -87,5 +101,7 @@ int main(int argc, char** argv) {
   if (*synth_cmd) return beluga::run_model_synth(synth);
   if (*logits_cmd) return beluga::run_model_logits(logits);
   if (*generate_cmd) return beluga::run_model_generate(generate);
+  if (*tokenize_cmd) return beluga::run_tokenize(tokenize);
+  if (*tool_cmd) return beluga::run_tool_command(tool);
   return 1;
 }

@@ -12,6 +12,7 @@
 #include "engine/model/inspect.h"
 #include "engine/model/manifest.h"
 #include "engine/model/synth.h"
+#include "engine/model/tokenizer.h"
 
 namespace beluga {
 namespace {
@@ -183,8 +184,27 @@ int run_model_synth(const SynthCommand& cmd) {
       if (done == total) std::fprintf(stderr, "\n");
     };
   }
+  // --tokenizer: checked before the (long) synthesis, copied after it.
+  std::string tokenizer_bytes;
+  if (!cmd.tokenizer_path.empty()) {
+    auto tokenizer = Tokenizer::load(cmd.tokenizer_path);
+    if (!tokenizer) return fail(tokenizer.message());
+    auto config = parse_model_config(*text, cmd.config_path);
+    if (!config) return fail(config.message());
+    if (tokenizer->vocab_size() > config->vocab_size)
+      return fail("--tokenizer " + cmd.tokenizer_path + ": its ids go up to " + std::to_string(tokenizer->vocab_size() - 1) +
+                  " but " + cmd.config_path + " has vocab_size " + std::to_string(config->vocab_size) +
+                  " (the embedding needs " + std::to_string(tokenizer->vocab_size()) + " rows); nothing written");
+    auto bytes = read_text_file(cmd.tokenizer_path, 256ull << 20);
+    if (!bytes) return fail(bytes.message());
+    tokenizer_bytes = std::move(*bytes);
+  }
   auto result = synthesize_checkpoint(*text, cmd.config_path, options, cmd.out_dir);
   if (!result) return fail(result.message());
+  if (!cmd.tokenizer_path.empty()) {
+    if (Status s = write_text_file_atomically(result->out_dir + "/tokenizer.json", tokenizer_bytes); !s)
+      return fail(s.message());
+  }
   print_warnings(result->config);
   std::printf("wrote %s: %llu tensors, %llu bytes (%s) in %d safetensors file%s; linears %s, experts %s, seed %llu\n",
               result->out_dir.c_str(), static_cast<unsigned long long>(result->tensors),

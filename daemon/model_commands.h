@@ -26,6 +26,7 @@ struct SynthCommand {
   uint64_t seed = 0;
   std::string storage;  // "", "bf16" or "fp8"
   int shards = 1;
+  std::string tokenizer_path;  // copied to OUT/tokenizer.json when set
 };
 int run_model_synth(const SynthCommand& cmd);
 

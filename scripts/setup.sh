@@ -9,6 +9,8 @@ packages=(
   catch2                             # tests (Catch2 2.13)
   nlohmann-json3-dev                 # JSON: configs, safetensors headers, protocols
   libcli11-dev                       # command line
+  libboost-dev libboost-filesystem-dev  # shell tool (Boost.Process v1 needs filesystem)
+  libgit2-dev                        # git tools and checkpoints
 )
 
 missing=()

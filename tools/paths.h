@@ -36,4 +36,15 @@ Result<ConfinedPath> resolve_in_workspace(const ToolContext& context, std::strin
 // its root with O_NOFOLLOW on every component. Returns the file descriptor.
 Result<int> open_confined(const ConfinedPath& path, int flags, int mode = 0644);
 
+// The folder that holds `path`, opened the same way (from the root, with
+// O_NOFOLLOW on every component), and the last component's name: for
+// creating, renaming and removing entries with the *at() calls, so that the
+// entry touched is the one checked. With `create_missing`, missing folders
+// are created (mode 0777 & ~umask) on the way. The caller closes dir_fd.
+struct ConfinedParent {
+  int dir_fd = -1;
+  std::string name;
+};
+Result<ConfinedParent> open_confined_parent(const ConfinedPath& path, bool create_missing);
+
 }  // namespace beluga::tools

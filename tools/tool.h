@@ -33,6 +33,14 @@ struct ToolLimits {
   int64_t max_matches = 500;                   // grep/glob results
   std::chrono::seconds shell_timeout{120};     // default shell timeout
   std::chrono::seconds shell_timeout_max{600};
+  // Added with the file and search tools (part A):
+  uint64_t max_line_bytes = 2000;              // read: longer lines are cut, with a marker
+  uint64_t max_ignore_file_bytes = 1024 * 1024;  // a .gitignore larger than this is skipped
+  int64_t max_walk_entries = 200000;           // glob/list/grep: folder entries visited
+  int max_walk_depth = 64;                     // glob/grep: folder nesting followed
+  uint64_t max_grep_line_bytes = 4096;         // grep: only this prefix of a line is searched
+  std::chrono::milliseconds search_timeout{10000};  // glob/grep: wall time before stopping
+  unsigned search_threads = 0;                 // grep workers; 0 = hardware concurrency (max 8)
 };
 
 // What a session's tools share: where they may act, and what they have seen.
@@ -49,6 +57,11 @@ struct ToolContext {
                                               "AWS_SECRET_ACCESS_KEY", "DEEPSEEK_API_KEY"};
   // Polled by long-running tools; returns false to stop.
   std::function<bool()> keep_going;
+  // Run shell commands under bubblewrap (read-only root, workspace roots
+  // writable, private /tmp, no network). Off by default; set by the agent or
+  // user per session/call, never by the model. When set and `bwrap` is not
+  // installed, the shell tool returns an error instead of running unsandboxed.
+  bool sandbox_shell = false;
 };
 
 struct ToolResult {
@@ -58,6 +71,11 @@ struct ToolResult {
 
   static ToolResult error(std::string message);
   static ToolResult success(std::string text);
+  // Same, with structured data attached.
+  static ToolResult error(std::string message, nlohmann::json data);
+  static ToolResult success(std::string text, nlohmann::json data);
+  // {"ok": bool, "text": "...", "data": ... or null}; invalid UTF-8 replaced.
+  std::string to_json_text() const;
 };
 
 struct ToolSpec {
@@ -69,6 +87,13 @@ struct ToolSpec {
 
 // All tools by name. Arguments are validated against the tool's schema
 // (required keys, types, no unknown keys) before `run` is called.
+// Checks `value` against a JSON schema (the subset tool schemas use: type
+// string/integer/number/boolean/object/array/null, properties, required,
+// additionalProperties false, enum, minimum/maximum, minLength/maxLength,
+// items). Returns an empty string when valid, else a message naming the
+// offending field ("argument 'offset' must be an integer, got a string").
+std::string validate_against_schema(const nlohmann::json& schema, const nlohmann::json& value);
+
 class ToolRegistry {
  public:
   void add(ToolSpec spec);

@@ -1,0 +1,45 @@
+// Unicode character classes for the tokenizer's pre-tokenizer.
+//
+// The DeepSeek pre-tokenizer regexes (engine/model/pretokenizer.h) ask five
+// General_Category questions (\p{L} \p{M} \p{N} \p{P} \p{S}) and one binary
+// property (\s = White_Space, as Oniguruma defines it: U+0085 yes, U+FEFF
+// no). char_class() answers all six with one lookup.
+//
+// The data is generated (scripts/gen_unicode_tables.py ->
+// unicode_tables_data.cpp) from Unicode 16.0, the version the reference
+// implementation (Hugging Face `tokenizers`, Oniguruma) classifies by:
+// characters assigned in 17.0 are unassigned to it, so they are "other" here.
+//
+// Thread contract: pure functions over constant tables (the BMP lookup table
+// is built once, on first use, under the C++ static-initialisation lock).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace beluga::unicode {
+
+// Class bits returned by char_class(). A code point has at most one of the
+// five General_Category bits (none for Z*, C* and unassigned), plus
+// kWhiteSpace when it has the White_Space property.
+inline constexpr uint8_t kLetter = 1;       // Lu Ll Lt Lm Lo
+inline constexpr uint8_t kMark = 2;         // Mn Mc Me
+inline constexpr uint8_t kNumber = 4;       // Nd Nl No
+inline constexpr uint8_t kPunctuation = 8;  // Pc Pd Ps Pe Pi Pf Po
+inline constexpr uint8_t kSymbol = 16;      // Sm Sc Sk So
+inline constexpr uint8_t kWhiteSpace = 32;  // White_Space (PropList.txt)
+
+// The class bits of `cp`; 0 for code points above U+10FFFF.
+uint8_t char_class(char32_t cp);
+
+// The same lookup by binary search over the generated runs, without the BMP
+// table: the oracle for char_class() in tests.
+uint8_t char_class_by_search(char32_t cp);
+
+// Generated data (unicode_tables_data.cpp): entries (first << 8) | class,
+// sorted by first code point; a run lasts until the next entry.
+extern const char kUnicodeVersion[];
+extern const uint32_t kClassRuns[];
+extern const size_t kClassRunCount;
+
+}  // namespace beluga::unicode
