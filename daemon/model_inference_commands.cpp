@@ -1,6 +1,8 @@
 // `beluga model logits` and `beluga model generate`: run the engine from the
 // command line, without the daemon.
 #include <charconv>
+#include <filesystem>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 
@@ -8,6 +10,7 @@
 
 #include "daemon/model_commands.h"
 #include "engine/engine.h"
+#include "engine/model/tokenizer.h"
 #include "engine/runtime/model.h"
 
 namespace beluga {
@@ -75,10 +78,37 @@ int run_model_logits(const LogitsCommand& cmd) {
   return 0;
 }
 
+// Length of the longest prefix of `bytes` that does not end inside a UTF-8
+// sequence, so streamed text never splits a character.
+size_t complete_utf8_prefix(const std::string& bytes) {
+  size_t end = bytes.size();
+  for (size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
+    const unsigned char c = static_cast<unsigned char>(bytes[bytes.size() - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (need > back) end = bytes.size() - back;
+    break;
+  }
+  return end;
+}
+
 int run_model_generate(const GenerateCommand& cmd) {
-  if (!cmd.prompt.empty())
-    return fail("--prompt TEXT needs the tokenizer, which this build does not have yet; pass --prompt-ids");
-  auto ids = parse_ids(cmd.prompt_ids);
+  // A checkpoint folder ships its tokenizer.json, as the release does.
+  const std::string tokenizer_path = cmd.model_dir + "/tokenizer.json";
+  std::optional<Tokenizer> tokenizer;
+  if (std::filesystem::exists(tokenizer_path)) {
+    auto loaded = Tokenizer::load(tokenizer_path);
+    if (!loaded) return fail(loaded.message());
+    tokenizer = std::move(loaded).value();
+  }
+  Result<std::vector<int32_t>> ids = std::vector<int32_t>{};
+  if (!cmd.prompt.empty()) {
+    if (!tokenizer) return fail("--prompt TEXT needs " + tokenizer_path + "; pass --prompt-ids instead");
+    ids = tokenizer->encode(cmd.prompt);
+    if (ids->empty()) return fail("--prompt: the text encodes to no tokens");
+  } else {
+    ids = parse_ids(cmd.prompt_ids);
+  }
   if (!ids) return fail(ids.message());
   SamplingParams sampling;
   sampling.temperature = cmd.temperature;
@@ -95,12 +125,21 @@ int run_model_generate(const GenerateCommand& cmd) {
   options.speculative = !cmd.no_speculation;
   const int64_t eos = (*engine)->info().eos_token;
   bool first = true;
+  std::string pending;  // decoded bytes not yet printed (an incomplete character)
   auto stats = session->generate(cmd.max_tokens, sampling, [&](int32_t token) {
-    std::printf(first ? "%d" : " %d", token);
+    if (tokenizer) {
+      if (auto bytes = tokenizer->token_bytes(token)) pending.append(*bytes);
+      const size_t ready = complete_utf8_prefix(pending);
+      std::fwrite(pending.data(), 1, ready, stdout);
+      pending.erase(0, ready);
+    } else {
+      std::printf(first ? "%d" : " %d", token);
+    }
     std::fflush(stdout);
     first = false;
     return token != eos;
   }, options);
+  std::fwrite(pending.data(), 1, pending.size(), stdout);
   std::printf("\n");
   if (!stats) return fail(stats.message());
   std::fprintf(stderr, "beluga: %lld tokens in %lld forward passes (%lld/%lld MTP drafts accepted)\n",

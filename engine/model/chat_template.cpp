@@ -59,8 +59,6 @@ std::string_view reasoning_effort_name(ReasoningEffort effort) {
 
 namespace {
 
-using namespace std::string_view_literals;
-
 // The "## Tools" block: kToolsHead + one JSON line per function + kToolsTail.
 constexpr std::string_view kToolsHead =
     R"(## Tools

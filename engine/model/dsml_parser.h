@@ -8,7 +8,7 @@
 // mode) or "<｜Assistant｜></think>" (chat mode):
 //
 //   completion := [reasoning "</think>"]          (thinking mode only)
-//                 content ( EOS | tool-block [EOS] | end of text )
+//                 content ( EOS | tool-block [EOS] )
 //   tool-block := "\n\n<｜DSML｜tool_calls" ">\n"
 //                 ( "<｜DSML｜invoke" ` name="NAME">\n` params "</｜DSML｜invoke" ">\n" )*
 //                 "</｜DSML｜tool_calls>"
@@ -23,10 +23,11 @@
 // arguments, string="false" values are inserted as written, unvalidated;
 // a repeated parameter name is an error; nothing but EOS may follow the
 // block, nothing may follow EOS; and BOS, EOS, <think>, </think> or
-// ｜DSML｜ inside the reasoning or content is an error. The text may end
-// without EOS (generation stopped by a stop string or token budget), and
-// then also inside an invoke at a tag boundary: that call is kept with
-// `closed` false.
+// ｜DSML｜ inside the reasoning or content is an error. A tool block may
+// end without EOS (generation stopped by a stop string or token budget),
+// even inside an invoke at a tag boundary: that call is kept with `closed`
+// false. Error messages are the reference's, word for word, except that
+// quoted text longer than 4 KiB has its middle elided.
 //
 // Two things the reference leaves to its caller are reported here rather
 // than silently passed on: a string="false" value that is not JSON (the

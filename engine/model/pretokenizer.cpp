@@ -27,22 +27,29 @@ constexpr uint16_t kAsciiPunct = 256;   // [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~
 constexpr uint16_t kAsciiAlpha = 512;   // [A-Za-z]
 constexpr uint16_t kCjk = 1024;         // [一-龥぀-ゟ゠-ヿ]
 
-const std::array<uint16_t, 128>& ascii_flags() {
-  static const std::array<uint16_t, 128> table = [] {
-    std::array<uint16_t, 128> t{};
-    for (char32_t c = 0; c < 128; ++c) {
-      uint16_t f = unicode::char_class(c);
-      if (c == '\r' || c == '\n') f |= kCrLf;
-      if (c == ' ') f |= kSpace;
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) f |= kAsciiAlpha;
-      // All 32 ASCII punctuation and symbol characters are in the class.
-      if (c > ' ' && c < 127 && (f & (kP | kS))) f |= kAsciiPunct;
-      t[c] = f;
+// ASCII flags at compile time (no table lookup through char_class, no
+// static-initialisation guard in the hot loop). The test
+// "the pre-tokenizer splits ..." and the exhaustive comparison keep this in
+// line with the generated Unicode table.
+constexpr std::array<uint16_t, 128> make_ascii_flags() {
+  std::array<uint16_t, 128> t{};
+  for (int c = 0; c < 128; ++c) {
+    uint16_t f = 0;
+    if ((c >= 9 && c <= 13) || c == ' ') f |= kWS;
+    if (c == '\r' || c == '\n') f |= kCrLf;
+    if (c == ' ') f |= kSpace;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) f |= kL | kAsciiAlpha;
+    if (c >= '0' && c <= '9') f |= kN;
+    if (c > ' ' && c < 127 && !(f & (kL | kN))) {
+      // Sm/Sc/Sk: $ + < = > ^ ` | ~ ; the other 23 are P*.
+      const bool symbol = c == '$' || c == '+' || c == '<' || c == '=' || c == '>' || c == '^' || c == '`' || c == '|' || c == '~';
+      f |= (symbol ? kS : kP) | kAsciiPunct;
     }
-    return t;
-  }();
-  return table;
+    t[static_cast<size_t>(c)] = f;
+  }
+  return t;
 }
+constexpr std::array<uint16_t, 128> kAsciiFlags = make_ascii_flags();
 
 bool is_cjk_split(char32_t cp) {
   return (cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x30FF);
@@ -56,7 +63,7 @@ PreTokenizer::Unit PreTokenizer::decode(size_t at) const {
   const auto* s = reinterpret_cast<const uint8_t*>(text_.data());
   const size_t left = text_.size() - at;
   const uint8_t b0 = s[at];
-  if (b0 < 0x80) return {ascii_flags()[b0], 1};
+  if (b0 < 0x80) return {kAsciiFlags[b0], 1};
   char32_t cp = 0;
   uint8_t size = 0;
   // Well-formed UTF-8 only (Unicode Table 3-7): anything else is one
@@ -96,6 +103,12 @@ PreTokenizer::Unit PreTokenizer::decode(size_t at) const {
 
 PreTokenizer::Unit PreTokenizer::peek(size_t at) const {
   if (at >= text_.size()) return {};
+  const auto b0 = static_cast<uint8_t>(text_[at]);
+  if (b0 < 0x80) {  // ASCII is never CJK; a digit ends the segment
+    const uint16_t f = kAsciiFlags[b0];
+    if ((f & kN) || segment_ == Segment::kCjk) return {};
+    return {f, 1};
+  }
   const Unit u = decode(at);
   if (u.flags & kN) return {};
   if (((u.flags & kCjk) != 0) != (segment_ == Segment::kCjk)) return {};

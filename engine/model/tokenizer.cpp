@@ -95,7 +95,6 @@ std::optional<std::string> alphabet_to_bytes(std::string_view spelling) {
   return bytes;
 }
 
-
 constexpr uint8_t kKnown = 1, kAdded = 2, kSpecial = 4;
 
 Error key_error(std::string_view label, std::string_view key, const std::string& why) {

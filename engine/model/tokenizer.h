@@ -95,9 +95,8 @@ class Tokenizer {
   // Every added token, sorted by id.
   const std::vector<AddedToken>& added_tokens() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit Tokenizer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   static Result<Tokenizer> parse_checked(std::string_view json_text, std::string_view label,
                                          std::span<const AddedToken> extra_added);

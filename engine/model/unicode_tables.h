@@ -9,6 +9,11 @@
 // unicode_tables_data.cpp) from Unicode 16.0, the version the reference
 // implementation (Hugging Face `tokenizers`, Oniguruma) classifies by:
 // characters assigned in 17.0 are unassigned to it, so they are "other" here.
+// Python 3.11's own unicodedata is 14.0: tables built from it alone fail
+// golden line 211 ("🫨 🩷", two Unicode 15.0 emoji it does not know), which is
+// why the generator reads the 16.0 data (see scripts/gen_unicode_tables.py).
+// Checked exhaustively: every code point U+0000..U+10FFFF in eight contexts
+// encodes as the reference does.
 //
 // Thread contract: pure functions over constant tables (the BMP lookup table
 // is built once, on first use, under the C++ static-initialisation lock).

@@ -239,3 +239,23 @@ TEST_CASE("model generate streams the greedy tokens and refuses bad input", "[cl
   CHECK(run_beluga("model logits --model " + quote(folder) + " --prompt-ids 1 --device cuda").exit_code != 0);
   CHECK(run_beluga("model logits --model /nonexistent --prompt-ids 1").exit_code != 0);
 }
+
+TEST_CASE("model generate encodes a text prompt and streams text when the checkpoint has a tokenizer", "[cli]") {
+  ScratchDir dir;
+  const std::string tokenizer = dir.file("tokenizer.json");
+  REQUIRE(run_beluga("tokenize --assemble-v4 --tokenizer " + quote(beluga::testing::golden_path("tokenizer/tokenizer.json")) +
+                     " --added " + quote(beluga::testing::golden_path("tokenizer/v4_added_tokens.json")) + " --out " +
+                     quote(tokenizer)).exit_code == 0);
+  json config = json::parse(beluga::testing::read_text(beluga::testing::source_path("scripts/configs/v4-micro.config.json")));
+  config["vocab_size"] = 129280;
+  beluga::testing::write_text(dir.file("config.json"), config.dump());
+  const std::string model = dir.file("ckpt");
+  REQUIRE(run_beluga("model synth --config " + quote(dir.file("config.json")) + " --out " + quote(model) + " --tokenizer " +
+                     quote(tokenizer)).exit_code == 0);
+  Run text = run_beluga("model generate --model " + quote(model) + " --prompt " + quote("def f(): return 1") + " -n 6");
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_FALSE(text.out.empty());
+  CHECK_THAT(text.err, Catch::Contains("6 tokens"));
+  CHECK(run_beluga("model generate --model " + quote(model) + " --prompt-ids 1,2 --prompt " + quote("x")).exit_code != 0);
+}

@@ -441,6 +441,16 @@ TEST_CASE("a small tokenizer.json loads and merges in both merge spellings", "[t
   CHECK(t->vocab_size() == 301);
   CHECK(t->encode("ab ab<｜x｜>") == std::vector<int32_t>{256, 257, 300});
   CHECK(t->decode(t->encode("ab ab<｜x｜>"), true) == "ab ab");
+  // ignore_merges: a piece that is a vocabulary entry is taken whole.
+  json doc = tiny_tokenizer();
+  doc["model"]["vocab"]["bc"] = 258;
+  auto merging = Tokenizer::parse(doc.dump(), "tiny.json");
+  REQUIRE(merging.ok());
+  CHECK(merging->encode("bc") == std::vector<int32_t>{*merging->token_id("b"), *merging->token_id("c")});
+  doc["model"]["ignore_merges"] = true;
+  auto whole = Tokenizer::parse(doc.dump(), "tiny.json");
+  REQUIRE(whole.ok());
+  CHECK(whole->encode("bc") == std::vector<int32_t>{258});
 }
 
 TEST_CASE("extra added tokens that conflict with the file are refused", "[tokenizer]") {
