@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_support.h"
 #include "tests/test_support.h"
 
 using beluga::testing::ScratchDir;
@@ -20,31 +21,9 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Runs `beluga <args>` with `input` on stdin and captures stdout and stderr.
-Run run_beluga(const std::string& args, const std::string& input) {
-  ScratchDir io;
-  beluga::testing::write_text(io.file("in"), input);
-  const std::string command = quote(BELUGA_BINARY) + " " + args + " <" + quote(io.file("in")) + " >" +
-                              quote(io.file("out")) + " 2>" + quote(io.file("err"));
-  int status = std::system(command.c_str());
-  Run run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = beluga::testing::read_text(io.file("out"));
-  run.err = beluga::testing::read_text(io.file("err"));
-  return run;
-}
+using beluga::testing::quote;
+using beluga::testing::Run;
+using beluga::testing::run_beluga;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
