@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1 << 20));
   logits_cmd->add_option("--chunk", logits.chunk, "Prefill in chunks of K tokens (default: all at once)")
       ->check(CLI::Range(1, 1 << 30));
-  logits_cmd->add_option("--device", logits.device, "cpu (default)");
+  logits_cmd->add_option("--device", logits.device, "cpu (default) or cuda (needs the CUDA backend and a GPU)");
   logits_cmd->add_flag("--json", logits.json,
                        "Print {\"prefill\": [logits], \"steps\": [{\"token\": t, \"logits\": [...]}, ...]}");
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/model_commands.h"
+#include "engine/cuda/cuda_model.h"
 #include "engine/engine.h"
 #include "engine/model/tokenizer.h"
 #include "engine/runtime/model.h"
@@ -49,31 +50,85 @@ nlohmann::json floats_json(std::span<const float> values) {
 
 }  // namespace
 
-int run_model_logits(const LogitsCommand& cmd) {
-  if (cmd.device != "cpu") return fail("--device " + cmd.device + ": only the cpu device is available in this build");
-  auto ids = parse_ids(cmd.prompt_ids);
-  if (!ids) return fail(ids.message());
+namespace {
+
+// What `model logits` prints: the logits after the prompt, then after each
+// greedy step (the token fed and the logits that follow it).
+struct LogitsRun {
+  std::vector<float> prefill;
+  std::vector<std::pair<int32_t, std::vector<float>>> steps;
+};
+
+Result<LogitsRun> logits_on_cpu(const LogitsCommand& cmd, const std::vector<int32_t>& ids) {
   auto engine = Engine::load(cmd.model_dir);
-  if (!engine) return fail(engine.message());
+  if (!engine) return engine.error();
   auto session = (*engine)->open_session();
   SyncOptions sync;
-  sync.chunk_tokens = cmd.chunk > 0 ? cmd.chunk : static_cast<int64_t>(ids->size());
-  if (Status s = session->sync(*ids, sync); !s) return fail(s.message());
-
-  nlohmann::json out = {{"prefill", floats_json(session->last_logits())}, {"steps", nlohmann::json::array()}};
-  std::vector<int32_t> transcript = *ids;
+  sync.chunk_tokens = cmd.chunk > 0 ? cmd.chunk : static_cast<int64_t>(ids.size());
+  if (Status s = session->sync(ids, sync); !s) return s.error();
+  LogitsRun run;
+  run.prefill.assign(session->last_logits().begin(), session->last_logits().end());
+  std::vector<int32_t> transcript = ids;
   for (int step = 0; step < cmd.decode_steps; ++step) {
     const int32_t token = argmax(session->last_logits());
     transcript.push_back(token);
-    if (Status s = session->sync(transcript); !s) return fail(s.message());
-    out["steps"].push_back({{"token", token}, {"logits", floats_json(session->last_logits())}});
+    if (Status s = session->sync(transcript); !s) return s.error();
+    run.steps.emplace_back(token, std::vector<float>(session->last_logits().begin(), session->last_logits().end()));
   }
+  return run;
+}
+
+Result<LogitsRun> logits_on_cuda(const LogitsCommand& cmd, const std::vector<int32_t>& ids) {
+  if (Status s = cuda::device_available(); !s) return make_error("--device cuda: " + s.message());
+  auto weights = ModelWeights::load(cmd.model_dir);
+  if (!weights) return weights.error();
+  const ModelConfig& c = (*weights)->config();
+  if (static_cast<int64_t>(ids.size()) + cmd.decode_steps > c.max_position_embeddings)
+    return make_error("the prompt and decode steps exceed the model's " + std::to_string(c.max_position_embeddings) +
+                      " positions");
+  auto model = cuda::CudaModel::load(**weights);
+  if (!model) return model.error();
+  auto state = (*model)->new_state();
+  if (!state) return state.error();
+  auto feed = [&](std::span<const int32_t> tokens) -> Result<std::vector<float>> {
+    cuda::CudaChunk chunk{state->get(), tokens};
+    auto out = (*model)->forward(std::span<const cuda::CudaChunk>(&chunk, 1), {});
+    if (!out) return out.error();
+    return std::move(out->front().logits);
+  };
+  LogitsRun run;
+  const size_t chunk = cmd.chunk > 0 ? static_cast<size_t>(cmd.chunk) : ids.size();
+  for (size_t begin = 0; begin < ids.size(); begin += chunk) {
+    auto logits = feed(std::span<const int32_t>(ids).subspan(begin, std::min(chunk, ids.size() - begin)));
+    if (!logits) return logits.error();
+    run.prefill = std::move(logits).value();
+  }
+  for (int step = 0; step < cmd.decode_steps; ++step) {
+    const int32_t token = argmax(step == 0 ? run.prefill : run.steps.back().second);
+    auto logits = feed(std::span<const int32_t>(&token, 1));
+    if (!logits) return logits.error();
+    run.steps.emplace_back(token, std::move(logits).value());
+  }
+  return run;
+}
+
+}  // namespace
+
+int run_model_logits(const LogitsCommand& cmd) {
+  if (cmd.device != "cpu" && cmd.device != "cuda")
+    return fail("--device " + cmd.device + ": expected cpu or cuda");
+  auto ids = parse_ids(cmd.prompt_ids);
+  if (!ids) return fail(ids.message());
+  auto run = cmd.device == "cuda" ? logits_on_cuda(cmd, *ids) : logits_on_cpu(cmd, *ids);
+  if (!run) return fail(run.message());
+
+  nlohmann::json out = {{"prefill", floats_json(run->prefill)}, {"steps", nlohmann::json::array()}};
+  for (const auto& [token, logits] : run->steps) out["steps"].push_back({{"token", token}, {"logits", floats_json(logits)}});
   if (cmd.json) {
     std::cout << out.dump() << "\n";
   } else {
-    std::printf("prefill: %zu tokens, argmax %d\n", ids->size(), argmax(out["prefill"].get<std::vector<float>>()));
-    for (const auto& step : out["steps"])
-      std::printf("step: fed %d, argmax %d\n", step["token"].get<int>(), argmax(step["logits"].get<std::vector<float>>()));
+    std::printf("prefill: %zu tokens, argmax %d\n", ids->size(), argmax(run->prefill));
+    for (const auto& [token, logits] : run->steps) std::printf("step: fed %d, argmax %d\n", token, argmax(logits));
   }
   return 0;
 }

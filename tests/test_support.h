@@ -29,7 +29,10 @@ inline std::string golden_path(const std::string& relative) {
   return path;
 }
 
+// A file of the source tree ($BELUGA_SOURCE_DIR overrides the build's path,
+// for test binaries run from a copy of the tree, e.g. on a GPU machine).
 inline std::string source_path(const std::string& relative) {
+  if (const char* env = std::getenv("BELUGA_SOURCE_DIR")) return std::string(env) + "/" + relative;
   return std::string(BELUGA_SOURCE_DIR) + "/" + relative;
 }
 

@@ -105,6 +105,8 @@ class ModelWeights {
   const HyperConnectionWeights& hc_head() const { return hc_head_; }
   // Row `token` of the embedding, as float.
   void embedding_row(int64_t token, std::span<float> out) const;
+  // The whole embedding [vocab, dim], BF16 (or F32 when stored widened).
+  const TensorView& embedding() const { return embed_; }
 
  private:
   friend class WeightBinder;

@@ -106,6 +106,8 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
 
   const CompressorWeights* cw = w.compressor.get();
   const IndexerWeights* iw = w.indexer.get();
+  if (choices && !iw)  // no indexer here: no choices (the vector is reused across blocks)
+    for (BlockChoices& row : *choices) row.indexer_entries.clear();
   std::vector<float> ckv, cscore, iq, iweights, ikv, iscore;
   const int64_t ih = c.index_n_heads, ihd = c.index_head_dim;
   if (cw) {

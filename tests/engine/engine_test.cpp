@@ -15,6 +15,7 @@
 #include "engine/model/synth.h"
 #include "engine/runtime/model.h"
 #include "engine/runtime/state_io.h"
+#include "tests/engine/synthetic_checkpoints.h"
 #include "tests/test_support.h"
 
 using namespace beluga;
@@ -22,11 +23,8 @@ using beluga::testing::ScratchDir;
 
 namespace {
 
-struct Shape {
-  const char* name;
-  const char* config;  // under scripts/configs
-  SynthStorage storage;
-};
+using testing::prompt_tokens;
+using Shape = testing::SynthShape;
 
 const Shape kShapes[] = {
     {"micro fp8 (window 4, ratios 0/4/16)", "v4-micro.config.json", SynthStorage::kFP8},
@@ -34,33 +32,7 @@ const Shape kShapes[] = {
     {"tiny fp8 (window 16, ratios 0/0/4/16/4/16)", "v4-tiny.config.json", SynthStorage::kFP8},
 };
 
-// One synthetic checkpoint per shape, written once per test process.
-const std::string& checkpoint(const Shape& shape) {
-  static std::map<std::string, std::string> folders;
-  static ScratchDir root;
-  auto it = folders.find(shape.name);
-  if (it != folders.end()) return it->second;
-  const std::string folder = root.file(std::to_string(folders.size()));
-  SynthOptions options;
-  options.seed = 11;
-  options.storage = shape.storage;
-  auto result = synthesize_checkpoint(testing::read_text(testing::source_path(std::string("scripts/configs/") + shape.config)),
-                                      shape.config, options, folder);
-  REQUIRE(result.ok());
-  return folders[shape.name] = folder;
-}
-
-std::vector<int32_t> prompt_tokens(size_t n, int64_t vocab, uint32_t seed) {
-  std::vector<int32_t> ids(n);
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& id : ids) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    id = static_cast<int32_t>(x % static_cast<uint64_t>(vocab));
-  }
-  return ids;
-}
+const std::string& checkpoint(const Shape& shape) { return testing::synthetic_checkpoint(shape); }
 
 std::vector<float> logits_after(const Model& model, std::span<const int32_t> tokens, size_t chunk) {
   StackState state = model.new_state();
