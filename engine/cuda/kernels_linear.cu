@@ -158,21 +158,42 @@ __global__ void linear_kernel(LinearLaunch a) {
       for (int u = 0; u < U; ++u) {
         const int64_t c = c0 + static_cast<int64_t>(u) * 32 * V;
         if (c >= w.in) break;
+        // One input row (decode, experts): its values are loaded once and
+        // serve every output row of the warp; L1 traffic for the input is
+        // otherwise the limit (8 bytes of input per FP4 weight byte).
+        if constexpr (kRows == 1) {
+          float4 xv[V / 4];
+          const float4* xr = reinterpret_cast<const float4*>(x + c);
 #pragma unroll
-        for (int j = 0; j < kOut; ++j) {
-          if (o0 + j >= w.out) break;
-          const float block_scale = decode_vector<kStorage>(w, raw[u][j], scale, o0 + j, c, values);
+          for (int i = 0; i < V / 4; ++i) xv[i] = xr[i];
 #pragma unroll
-          for (int r = 0; r < kRows; ++r) {
-            if (r >= rows) break;
-            const float4* xr = reinterpret_cast<const float4*>(x + r * a.x_stride + c);
+          for (int j = 0; j < kOut; ++j) {
+            if (o0 + j >= w.out) break;
+            const float block_scale = decode_vector<kStorage>(w, raw[u][j], scale, o0 + j, c, values);
             float sum = 0.0f;
 #pragma unroll
-            for (int i = 0; i < V / 4; ++i) {
-              const float4 v = xr[i];
-              sum += values[4 * i] * v.x + values[4 * i + 1] * v.y + values[4 * i + 2] * v.z + values[4 * i + 3] * v.w;
+            for (int i = 0; i < V / 4; ++i)
+              sum += values[4 * i] * xv[i].x + values[4 * i + 1] * xv[i].y + values[4 * i + 2] * xv[i].z +
+                     values[4 * i + 3] * xv[i].w;
+            acc[j][0] += sum * block_scale;
+          }
+        } else {
+#pragma unroll
+          for (int j = 0; j < kOut; ++j) {
+            if (o0 + j >= w.out) break;
+            const float block_scale = decode_vector<kStorage>(w, raw[u][j], scale, o0 + j, c, values);
+#pragma unroll
+            for (int r = 0; r < kRows; ++r) {
+              if (r >= rows) break;
+              const float4* xr = reinterpret_cast<const float4*>(x + r * a.x_stride + c);
+              float sum = 0.0f;
+#pragma unroll
+              for (int i = 0; i < V / 4; ++i) {
+                const float4 v = xr[i];
+                sum += values[4 * i] * v.x + values[4 * i + 1] * v.y + values[4 * i + 2] * v.z + values[4 * i + 3] * v.w;
+              }
+              acc[j][r] += sum * block_scale;
             }
-            acc[j][r] += sum * block_scale;
           }
         }
       }

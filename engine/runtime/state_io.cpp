@@ -46,7 +46,7 @@ class Reader {
   }
   bool raw(void* p, size_t n) {
     if (n > bytes_.size() - offset_) return false;
-    std::memcpy(p, bytes_.data() + offset_, n);
+    if (n > 0) std::memcpy(p, bytes_.data() + offset_, n);  // an empty vector's data() may be null
     offset_ += n;
     return true;
   }
