@@ -80,8 +80,9 @@ json report_json(const indexer::IndexReport& r, const indexer::TokenCounter& cou
   json languages = json::object();
   for (const auto& [name, totals] : r.totals.languages)
     languages[name] = {{"files", totals.files}, {"tokens", totals.tokens}};
-  json skipped = json::array();
+  json skipped = json::array(), untagged = json::array();
   for (const auto& s : r.skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+  for (const auto& s : r.untagged) untagged.push_back({{"path", s.path}, {"reason", s.reason}});
   return {
       {"workspace", r.workspace},
       {"database", r.database},
@@ -98,6 +99,7 @@ json report_json(const indexer::IndexReport& r, const indexer::TokenCounter& cou
         {"unchanged", r.unchanged}}},
       {"ignored", r.ignored},
       {"skipped", skipped},
+      {"untagged", untagged},
       {"git", r.git},
       {"rebuilt_because", r.rebuilt_because.empty() ? json(nullptr) : json(r.rebuilt_because)},
       {"seconds", r.seconds},
@@ -128,6 +130,7 @@ void print_report(const indexer::IndexReport& r) {
     for (const auto& [kind, n] : kinds) text += (text.empty() ? "" : ", ") + kind + " " + std::to_string(n);
     std::printf("skipped     %zu (%s)\n", r.skipped.size(), text.c_str());
   }
+  for (const auto& u : r.untagged) std::printf("untagged    %s: %s\n", u.path.c_str(), u.reason.c_str());
   std::printf("ignored     %lld (%s)\n", static_cast<long long>(r.ignored),
               r.git ? "git's ignore rules" : ".gitignore files; not a git repository");
   std::printf("index       %s\n", r.database.c_str());

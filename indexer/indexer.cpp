@@ -55,6 +55,7 @@ struct Outcome {
   std::string reason;       // kSkipped
   FileRecord record;        // kParsed: everything; others: path, hash and stat only
   std::string raw_content;  // kRenameCandidate: kept in case the rename source is taken
+  std::string untagged_because;  // kParsed: why there are no tags, if so
 };
 
 struct ReadFile {
@@ -100,21 +101,19 @@ Result<ReadFile> read_listed_file(const fs::path& root, const WorkspaceFile& fil
   return out;
 }
 
-// Parses and counts one file's content into `record` (path and stat set).
-void fill_record(FileRecord& record, std::string_view bytes, TagExtractor& extractor, const TokenCounter& counter) {
+// Parses and counts one file's content into `record` (path and stat set);
+// returns why tags could not be extracted ("" when they were).
+std::string fill_record(FileRecord& record, std::string_view bytes, TagExtractor& extractor,
+                        const TokenCounter& counter) {
   Language language = language_for_path(record.path);
   record.language = std::string(language_name(language));
   record.tokens = counter.count(bytes);
   record.text = to_valid_utf8(bytes);
   auto tags = extractor.extract(language, bytes);
-  if (tags) {
-    record.tags = std::move(*tags);
-    record.syntax_error = record.tags.syntax_error;
-  } else {
-    // The file is still indexed as text; a grammar that cannot load is
-    // reported by the tags tests, not by failing every run.
-    record.syntax_error = true;
-  }
+  if (!tags) return tags.message();  // still indexed, as text
+  record.tags = std::move(*tags);
+  record.syntax_error = record.tags.syntax_error;
+  return "";
 }
 
 Outcome handle(const fs::path& root, const Job& job, const IndexOptions& options,
@@ -145,7 +144,7 @@ Outcome handle(const fs::path& root, const Job& job, const IndexOptions& options
     return out;
   }
   out.kind = Outcome::Kind::kParsed;
-  fill_record(out.record, read->bytes, extractor, options.counter);
+  out.untagged_because = fill_record(out.record, read->bytes, extractor, options.counter);
   return out;
 }
 
@@ -321,12 +320,15 @@ Result<IndexReport> update_index(const IndexOptions& options) {
           break;
         }
         if (!main_extractor) main_extractor.emplace();
-        fill_record(outcome.record, outcome.raw_content, *main_extractor, options.counter);
+        outcome.untagged_because =
+            fill_record(outcome.record, outcome.raw_content, *main_extractor, options.counter);
+        if (!outcome.untagged_because.empty()) report.untagged.push_back({job.file.path, outcome.untagged_because});
         s = store.put_file(outcome.record);
         ++report.added;
         break;
       }
       case Outcome::Kind::kParsed:
+        if (!outcome.untagged_because.empty()) report.untagged.push_back({job.file.path, outcome.untagged_because});
         s = store.put_file(outcome.record);
         ++(job.stored ? report.updated : report.added);
         break;

@@ -62,6 +62,9 @@ struct IndexReport {
   int64_t added = 0, updated = 0, unchanged = 0, removed = 0, renamed = 0;
   int64_t ignored = 0;
   std::vector<SkippedFile> skipped;  // with reasons, sorted by path
+  // Indexed as text only, because tags could not be extracted (a grammar or
+  // query that failed to load, a parser that gave up), with the reason.
+  std::vector<SkippedFile> untagged;
   std::string rebuilt_because;       // "" unless an existing index was thrown away
   double seconds = 0;
 };
