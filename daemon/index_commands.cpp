@@ -115,7 +115,7 @@ void print_report(const indexer::IndexReport& r) {
   std::printf("symbols     %lld\n", static_cast<long long>(r.totals.symbols));
   std::printf("references  %lld\n", static_cast<long long>(r.totals.references));
   std::printf("tokens      %lld%s\n", static_cast<long long>(r.totals.tokens),
-              r.tokens_estimated ? " (estimated: bytes/4; --tokenizer FILE counts exactly)" : "");
+              r.tokens_estimated ? " (estimated: bytes/3; --tokenizer FILE counts exactly)" : "");
   std::string languages;
   for (const auto& [name, totals] : r.totals.languages)
     languages += (languages.empty() ? "" : ", ") + name + " " + std::to_string(totals.files);
@@ -153,7 +153,7 @@ CLI::App* add_index_command(CLI::App& app, IndexCommand& cmd) {
   sub->add_option("PATH", cmd.workspace, "Workspace folder")->required();
   sub->add_flag("--json", cmd.json, "Print the report as JSON (docs/indexer.md)");
   sub->add_option("--tokenizer", cmd.tokenizer_path,
-                  "tokenizer.json to count tokens with (default: estimate bytes/4, marked estimated)")
+                  "tokenizer.json to count tokens with (default: estimate bytes/3, marked estimated)")
       ->check(CLI::ExistingFile);
   sub->add_option("--max-file-bytes", cmd.max_file_bytes,
                   "Skip files larger than this (generated or vendored giants; default 1048576)")

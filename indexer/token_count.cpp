@@ -2,11 +2,11 @@
 
 namespace beluga::indexer {
 
-int64_t estimate_tokens(std::string_view text) { return static_cast<int64_t>((text.size() + 3) / 4); }
+int64_t estimate_tokens(std::string_view text) { return static_cast<int64_t>((text.size() + 2) / 3); }
 
 TokenCounter estimated_token_counter() {
   TokenCounter counter;
-  counter.identity = "estimate:bytes/4";
+  counter.identity = "estimate:bytes/3";
   counter.estimated = true;
   counter.count = estimate_tokens;
   return counter;

@@ -23,14 +23,15 @@
 namespace beluga::indexer {
 
 struct TokenCounter {
-  std::string identity;   // e.g. "estimate:bytes/4" or "tokenizer:<git blob id of tokenizer.json>"
+  std::string identity;   // e.g. "estimate:bytes/3" or "tokenizer:<git blob id of tokenizer.json>"
   bool estimated = true;  // counts are an approximation, not the model's tokenizer
   std::function<int64_t(std::string_view text)> count;
 };
 
-// ceil(bytes / 4). Why 4: DeepSeek's byte-level BPE averages 3.5–4.5 bytes
-// per token on source code (docs/indexer.md gives the measurement); a
-// rounded rule that errs slightly low is easy to state and to check.
+// ceil(bytes / 3). Why 3: DeepSeek's byte-level BPE averages 3.3 bytes per
+// token on this repository's own sources (docs/indexer.md gives the
+// measurement), so bytes/3 errs about 10 % high: an estimated budget may
+// waste a little room but never overflows the context.
 int64_t estimate_tokens(std::string_view text);
 TokenCounter estimated_token_counter();
 
