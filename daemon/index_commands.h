@@ -10,7 +10,7 @@
 //       definitions and references of NAME (exact match).
 //
 // Token counts: with --tokenizer, the project's tokenizer (a tokenizer.json);
-// without, an estimate (bytes/4) marked as such. `beluga symbols` counts the
+// without, an estimate (bytes/3) marked as such. `beluga symbols` counts the
 // way the index was last built (the tokenizer recorded in it, if it still
 // loads). The JSON shapes are documented in docs/indexer.md and checked by
 // tests/cli/index_cli_test.cpp.

@@ -193,6 +193,13 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const std::string& path, co
   if (fs::exists(path, ec)) {
     auto db = open_db(path, SQLITE_OPEN_READWRITE);
     std::string why = db ? why_unusable(db->get(), token_counter) : db.message();
+    // Busy is not corrupt: another process holds the index (SQLite already
+    // waited 10 s). Deleting a live index under it would be wrong.
+    if (db && !why.empty()) {
+      int code = sqlite3_extended_errcode(db->get()) & 0xff;
+      if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return make_error("the index at " + path + " is busy (another beluga is writing it); try again");
+    }
     if (why.empty()) {
       impl->db = std::move(*db);
     } else {
