@@ -276,10 +276,15 @@ Result<IndexReport> update_index(const IndexOptions& options) {
         try {
           outcome = handle(*root, jobs[i], options, removed_hashes, extractor);
         } catch (const std::exception& e) {
+          // One file's failure (out of memory on a huge parse, a regex
+          // blow-up) skips that file; the queue must still get its outcome.
           outcome = Outcome{};
           outcome.job = &jobs[i];
-          outcome.record.path = jobs[i].file.path;
           outcome.reason = std::string("internal error: ") + e.what();
+        } catch (...) {
+          outcome = Outcome{};
+          outcome.job = &jobs[i];
+          outcome.reason = "internal error";
         }
         queue.push(std::move(outcome));
       }

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <regex>
 #include <tuple>
 
 #include "indexer/content.h"
 #include "indexer/grammars.h"
+#include "tools/line_regex.h"
 
 namespace beluga::indexer {
 namespace {
@@ -36,7 +36,9 @@ struct Predicate {
   uint32_t capture = 0;
   std::optional<uint32_t> other_capture;  // #eq? @a @b
   std::vector<std::string> values;
-  std::optional<std::regex> regex;  // #match?; nullopt when the pattern did not compile
+  // #match?: the project's linear-time matcher (no pattern can hang a run,
+  // unlike std::regex); nullopt when the pattern did not compile.
+  std::optional<tools::LineRegex> regex;
 };
 
 // What each capture id means for tagging.
@@ -126,11 +128,8 @@ Result<CompiledQuery> compile_query(Language language, const TSLanguage* grammar
         } else if (op == "match?" || op == "not-match?") {
           predicate.op = Predicate::Op::kMatch, predicate.negated = op == "not-match?";
           if (!predicate.values.empty()) {
-            try {
-              predicate.regex.emplace(predicate.values[0], std::regex::ECMAScript | std::regex::optimize);
-            } catch (const std::regex_error&) {
-              predicate.regex.reset();  // never matches: see matches()
-            }
+            auto regex = tools::LineRegex::compile(predicate.values[0]);
+            if (regex) predicate.regex = std::move(*regex);  // else never matches: see predicate_holds()
           }
         } else if (op == "any-of?" || op == "not-any-of?") {
           predicate.op = Predicate::Op::kAnyOf, predicate.negated = op == "not-any-of?";
@@ -167,7 +166,7 @@ bool predicate_holds(const Predicate& predicate, const TSQueryMatch& match, std:
       break;
     case Predicate::Op::kMatch:
       if (!predicate.regex) return false;
-      result = std::regex_search(text->begin(), text->end(), *predicate.regex);
+      result = predicate.regex->search(*text);
       break;
     case Predicate::Op::kAnyOf:
       result = std::find(predicate.values.begin(), predicate.values.end(), *text) != predicate.values.end();
@@ -192,14 +191,18 @@ TSNode widen_definition(TSNode node) {
 }
 
 std::string signature_at(std::string_view source, uint32_t start_byte) {
-  size_t begin = source.rfind('\n', start_byte == 0 ? 0 : start_byte - 1);
-  begin = (begin == std::string_view::npos || start_byte == 0) ? 0 : begin + 1;
-  if (start_byte == 0) begin = 0;
-  size_t end = source.find('\n', start_byte);
+  size_t start = std::min<size_t>(start_byte, source.size());
+  size_t begin = 0;  // the start of the line holding `start`
+  if (start > 0) {
+    size_t newline = source.rfind('\n', start - 1);
+    if (newline != std::string_view::npos) begin = newline + 1;
+  }
+  size_t end = source.find('\n', start);
   if (end == std::string_view::npos) end = source.size();
   std::string line;
   bool space = false;
   for (char c : source.substr(begin, end - begin)) {
+    if (line.size() > kMaxSignatureBytes + 4) break;  // a minified line: only the prefix is kept anyway
     if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
       space = !line.empty();
       continue;
