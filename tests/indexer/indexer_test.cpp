@@ -155,6 +155,8 @@ TEST_CASE("indexing a fixture workspace finds files symbols and references in ev
   auto found = ix.store()->search_text("zebracorn", 10);
   REQUIRE(found.ok());
   CHECK(*found == std::vector<std::string>{"README.md"});
+  auto bad_query = ix.store()->search_text("\"unbalanced", 10);  // FTS5 syntax error: an error, not a crash
+  CHECK_FALSE(bad_query.ok());
   auto latin = ix.store()->search_text("crème", 10);  // stored as U+FFFD, not matched as UTF-8 "è"
   REQUIRE(latin.ok());
   CHECK(latin->empty());
