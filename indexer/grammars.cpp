@@ -1,5 +1,9 @@
 #include "indexer/grammars.h"
 
+// The pinned grammars are ABI 14 (indexer/grammars.lock); a tree-sitter
+// library too old to load them would fail every parse at run time.
+static_assert(TREE_SITTER_LANGUAGE_VERSION >= 14, "tree-sitter too old for the pinned ABI-14 grammars");
+
 extern "C" {
 const TSLanguage* tree_sitter_c(void);
 const TSLanguage* tree_sitter_cpp(void);

@@ -13,6 +13,11 @@ cd "$(dirname "$0")/.."
 lock="indexer/grammars.lock"
 dest="${BELUGA_GRAMMARS_DIR:-grammars}"
 mkdir -p "$dest"
+need_npm() {
+  command -v npm >/dev/null 2>&1 && return 0
+  echo "fetch_grammars: npm is needed to fetch $1 (scripts/setup.sh installs it)" >&2
+  exit 1
+}
 
 fetched=0
 while read -r name version integrity; do
@@ -23,6 +28,7 @@ while read -r name version integrity; do
   if [ -f "$folder/.beluga-pinned" ] && [ "$(cat "$folder/.beluga-pinned")" = "$stamp" ]; then
     continue
   fi
+  need_npm "$name@$version"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack --silent "$name@$version" >/dev/null)
