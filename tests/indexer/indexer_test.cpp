@@ -327,3 +327,40 @@ TEST_CASE("the default index lives under XDG_CACHE_HOME per workspace", "[indexe
   CHECK(a->ends_with(".sqlite"));
   CHECK(*a != *b);
 }
+
+TEST_CASE("an edit that keeps size and mtime is caught while the timestamp is racy", "[indexer]") {
+  Indexed ix;
+  ix.run();
+  // Same size, same mtime, other content: only the racy-timestamp rule
+  // (mtime within 2 s of the last check) makes the indexer read it again.
+  std::string path = ix.repo.root().file("src/util.c");
+  struct stat before {};
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  std::string text = beluga::testing::read_text(path);
+  std::string edited = text;
+  edited.replace(edited.find("clamp_all"), 9, "clamp_any");
+  beluga::testing::write_text(path, edited);
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+
+  IndexReport report = ix.run();
+  CHECK(report.updated == 1);
+  CHECK(ix.defs("clamp_all").empty());
+  CHECK(ix.defs("clamp_any").size() == 1);
+}
+
+TEST_CASE("progress is reported up to the number of listed files", "[indexer]") {
+  Indexed ix;
+  IndexOptions options = ix.options();
+  size_t calls = 0, last_done = 0, last_total = 0;
+  bool monotonic = true;
+  options.progress = [&](size_t done, size_t total) {
+    monotonic = monotonic && done > last_done && done <= total;
+    ++calls, last_done = done, last_total = total;
+  };
+  ix.run(options);
+  CHECK(monotonic);
+  CHECK(calls == 18);  // every listed file is read once: 17 indexed + the binary
+  CHECK(last_done == 18);
+  CHECK(last_total == 18);
+}
