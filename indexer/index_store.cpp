@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <filesystem>
 #include <utility>
 
@@ -80,6 +81,23 @@ std::optional<std::string> query_text(sqlite3* db, const char* sql) {
   return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
 }
 
+// A text column; "" for NULL (the schema forbids NULLs, but a reader never
+// trusts a file to follow it).
+std::string column_text(sqlite3_stmt* stmt, int column) {
+  const unsigned char* text = sqlite3_column_text(stmt, column);
+  return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+}
+
+// A whole decimal integer, or nullopt (never throws, unlike std::stoll: a
+// damaged file may answer anything).
+std::optional<int64_t> to_int(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
+}
+
 Result<DbPtr> open_db(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -94,9 +112,9 @@ Result<DbPtr> open_db(const std::string& path, int flags) {
 std::string why_unusable(sqlite3* db, const std::string& token_counter) {
   auto magic = query_text(db, "PRAGMA application_id");
   if (!magic) return std::string("it is not a SQLite database (") + sqlite3_errmsg(db) + ")";
-  if (std::stoll(*magic) != kIndexMagic) return "it is not a beluga index (application_id " + *magic + ")";
+  if (to_int(magic) != kIndexMagic) return "it is not a beluga index (application_id " + *magic + ")";
   auto version = query_text(db, "PRAGMA user_version");
-  if (!version || std::stoi(*version) != kIndexSchemaVersion)
+  if (to_int(version) != kIndexSchemaVersion)
     return "its schema version is " + version.value_or("?") + ", this beluga writes version " +
            std::to_string(kIndexSchemaVersion);
   auto check = query_text(db, "PRAGMA quick_check");
@@ -241,17 +259,11 @@ std::map<std::string, std::string> IndexStore::read_meta(const std::string& path
   auto db = open_db(path, SQLITE_OPEN_READONLY);
   if (!db) return meta;
   auto magic = query_text(db->get(), "PRAGMA application_id");
-  if (!magic || std::stoll(*magic) != kIndexMagic) return meta;
+  if (to_int(magic) != kIndexMagic) return meta;
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db->get(), "SELECT key, value FROM meta", -1, &raw, nullptr) != SQLITE_OK) return meta;
   StmtPtr stmt(raw);
-  while (sqlite3_step(raw) == SQLITE_ROW) {
-    auto text = [&](int col) {
-      const unsigned char* t = sqlite3_column_text(raw, col);
-      return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-    };
-    meta[text(0)] = text(1);
-  }
+  while (sqlite3_step(raw) == SQLITE_ROW) meta[column_text(raw, 0)] = column_text(raw, 1);
   return meta;
 }
 
@@ -267,8 +279,8 @@ Result<std::vector<StoredFile>> IndexStore::stored_files() {
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
     StoredFile f;
     f.id = sqlite3_column_int64(raw, 0);
-    f.path = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
-    f.hash = reinterpret_cast<const char*>(sqlite3_column_text(raw, 2));
+    f.path = column_text(raw, 1);
+    f.hash = column_text(raw, 2);
     f.size_bytes = static_cast<uint64_t>(sqlite3_column_int64(raw, 3));
     f.mtime_ns = sqlite3_column_int64(raw, 4);
     f.checked_ns = sqlite3_column_int64(raw, 5);
@@ -338,18 +350,18 @@ Result<IndexTotals> IndexStore::totals() {
     return db_error(db, "cannot count files");
   StmtPtr stmt(raw);
   while (sqlite3_step(raw) == SQLITE_ROW) {
-    LanguageTotals& lang = totals.languages[reinterpret_cast<const char*>(sqlite3_column_text(raw, 0))];
+    LanguageTotals& lang = totals.languages[column_text(raw, 0)];
     lang.files = sqlite3_column_int64(raw, 1);
     lang.tokens = sqlite3_column_int64(raw, 2);
     totals.files += lang.files;
     totals.tokens += lang.tokens;
     totals.syntax_errors += sqlite3_column_int64(raw, 3);
   }
-  auto symbols = query_text(db, "SELECT COUNT(*) FROM symbols");
-  auto refs = query_text(db, "SELECT COUNT(*) FROM refs");
+  auto symbols = to_int(query_text(db, "SELECT COUNT(*) FROM symbols"));
+  auto refs = to_int(query_text(db, "SELECT COUNT(*) FROM refs"));
   if (!symbols || !refs) return db_error(db, "cannot count symbols");
-  totals.symbols = std::stoll(*symbols);
-  totals.references = std::stoll(*refs);
+  totals.symbols = *symbols;
+  totals.references = *refs;
   return totals;
 }
 
@@ -367,13 +379,13 @@ Result<std::vector<DefinitionHit>> IndexStore::definitions_of(const std::string&
   std::vector<DefinitionHit> hits;
   while (sqlite3_step(raw) == SQLITE_ROW) {
     DefinitionHit hit;
-    hit.path = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-    hit.language = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+    hit.path = column_text(raw, 0);
+    hit.language = column_text(raw, 1);
     hit.definition.name = name;
-    hit.definition.kind = reinterpret_cast<const char*>(sqlite3_column_text(raw, 2));
+    hit.definition.kind = column_text(raw, 2);
     hit.definition.start_line = sqlite3_column_int(raw, 3);
     hit.definition.end_line = sqlite3_column_int(raw, 4);
-    hit.definition.signature = reinterpret_cast<const char*>(sqlite3_column_text(raw, 5));
+    hit.definition.signature = column_text(raw, 5);
     hits.push_back(std::move(hit));
   }
   return hits;
@@ -392,10 +404,10 @@ Result<std::vector<ReferenceHit>> IndexStore::references_to(const std::string& n
   std::vector<ReferenceHit> hits;
   while (sqlite3_step(raw) == SQLITE_ROW) {
     ReferenceHit hit;
-    hit.path = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-    hit.language = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+    hit.path = column_text(raw, 0);
+    hit.language = column_text(raw, 1);
     hit.reference.name = name;
-    hit.reference.kind = reinterpret_cast<const char*>(sqlite3_column_text(raw, 2));
+    hit.reference.kind = column_text(raw, 2);
     hit.reference.line = sqlite3_column_int(raw, 3);
     hits.push_back(std::move(hit));
   }
@@ -415,7 +427,7 @@ Result<std::vector<std::string>> IndexStore::search_text(const std::string& fts_
   Impl::bind(raw, 2, static_cast<int64_t>(limit));
   std::vector<std::string> paths;
   int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) paths.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)));
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) paths.emplace_back(column_text(raw, 0));
   if (rc != SQLITE_DONE) return db_error(db, "search '" + fts_query + "'");
   return paths;
 }
