@@ -364,3 +364,22 @@ TEST_CASE("progress is reported up to the number of listed files", "[indexer]") 
   CHECK(last_done == 18);
   CHECK(last_total == 18);
 }
+
+TEST_CASE("an index with damaged pages behind a valid header is rebuilt", "[indexer]") {
+  Indexed ix;
+  IndexReport first = ix.run();
+  std::string bytes = beluga::testing::read_text(ix.database());
+  REQUIRE(bytes.size() > 8192);
+  bool wal_pending = std::filesystem::exists(ix.database() + "-wal") &&
+                     std::filesystem::file_size(ix.database() + "-wal") > 0;
+  REQUIRE_FALSE(wal_pending);  // checkpointed when the last connection closed
+  for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) ^ 0xA5);
+  beluga::testing::write_text(ix.database(), bytes);  // page 1 (header, schema) intact
+
+  IndexReport second = ix.run();
+  INFO(second.rebuilt_because);
+  CHECK_FALSE(second.rebuilt_because.empty());
+  CHECK(second.added == first.totals.files);
+  CHECK(second.totals.symbols == first.totals.symbols);
+  CHECK(ix.defs("Greeter").size() == 2);
+}
