@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
 #include "daemon/template_command.h"
 #include "daemon/tokenize_command.h"
@@ -87,6 +88,12 @@ int main(int argc, char** argv) {
   beluga::ToolCommand tool;
   CLI::App* tool_cmd = beluga::add_tool_command(app, tool);
 
+  beluga::IndexCommand index;
+  CLI::App* index_cmd = beluga::add_index_command(app, index);
+
+  beluga::SymbolsCommand symbols;
+  CLI::App* symbols_cmd = beluga::add_symbols_command(app, symbols);
+
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
 
   CLI11_PARSE(app, argc, argv);
@@ -103,5 +110,7 @@ int main(int argc, char** argv) {
   if (*generate_cmd) return beluga::run_model_generate(generate);
   if (*tokenize_cmd) return beluga::run_tokenize(tokenize);
   if (*tool_cmd) return beluga::run_tool_command(tool);
+  if (*index_cmd) return beluga::run_index(index);
+  if (*symbols_cmd) return beluga::run_symbols(symbols);
   return 1;
 }

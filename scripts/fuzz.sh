@@ -10,7 +10,7 @@ build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DBELUGA_FUZZ=ON -DBELUGA_SANITIZE=ON \
   -DBELUGA_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build" beluga safetensors_header_fuzz model_config_fuzz dsml_parser_fuzz tokenizer_fuzz \
-  apply_patch_fuzz edit_fuzz
+  apply_patch_fuzz edit_fuzz tags_fuzz
 golden="${BELUGA_GOLDEN_DIR:-../shared/golden}"
 corpus=fuzz-corpus
 mkdir -p "$corpus/safetensors" "$corpus/config" "$corpus/dsml" "$corpus/tokenizer"
@@ -55,6 +55,14 @@ printf -- '--- a/w.txt\n+++ b/w.txt\n@@\n a\n-b\n\\ No newline at end of file\n+
 printf 'int a;\nint b;\nint a;\n\x01int a;\x01int c;\x01\x01' > "$corpus/edit/lf"
 printf 'x\r\ny\r\nz\r\n\x01y\nz\x01Y\nZ\n\x01\x00' > "$corpus/edit/crlf"
 printf 'caf\xe9\nna\xefve\n\x01na\x01NA\x01\x00' > "$corpus/edit/latin1"
+# Tags seeds: byte 0 picks the language (0 C, 1 C++, 2 Python, 3 JS, 4 TS,
+# 5 TSX, 6 Go, 7 Rust, 8 Java), then a few of the project's own sources.
+mkdir -p "$corpus/tags"
+{ printf '\x01'; head -c 8192 indexer/tags.cpp; } > "$corpus/tags/cpp"
+{ printf '\x00'; head -c 4096 indexer/content.cpp; } > "$corpus/tags/c"
+printf '\x02class A:\n    def f(self):\n        return g(1)\n' > "$corpus/tags/py"
+printf '\x04interface I { m(): void }\nclass C { constructor() {} a() { require("x"); } }\n' > "$corpus/tags/ts"
+printf '\x07struct S; impl T for S { fn f(&self) { g(); } }\n' > "$corpus/tags/rs"
 export ASAN_OPTIONS=detect_leaks=1
 "$build/tests/fuzz/safetensors_header_fuzz" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/safetensors"
@@ -68,3 +76,5 @@ BELUGA_GOLDEN_DIR="$golden" "$build/tests/fuzz/tokenizer_fuzz" -max_total_time="
   -print_final_stats=1 "$corpus/patch"
 "$build/tests/fuzz/edit_fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/edit"
+"$build/tests/fuzz/tags_fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=4096 \
+  -print_final_stats=1 "$corpus/tags"

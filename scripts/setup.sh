@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything beluga's build and tests need on Debian 12 (bookworm).
-# Idempotent: packages already present are not reinstalled, and apt's lists
-# are refreshed only when something is missing. Run as root (or with sudo).
+# Installs everything beluga's build and tests need on Debian 12 (bookworm),
+# then fetches the tree-sitter grammars pinned in indexer/grammars.lock
+# (scripts/fetch_grammars.sh, into the ignored grammars/ folder).
+# Idempotent: packages already present are not reinstalled, apt's lists are
+# refreshed only when something is missing, and grammars already unpacked
+# at their pinned version are kept. Run as root (or with sudo).
 set -euo pipefail
 
 packages=(
@@ -11,7 +14,14 @@ packages=(
   libcli11-dev                       # command line
   libboost-dev libboost-filesystem-dev  # shell tool (Boost.Process v1 needs filesystem)
   libgit2-dev                        # git tools and checkpoints
+  libtree-sitter-dev libsqlite3-dev  # indexer: parsing (grammar ABI 13-14), index store (FTS5)
 )
+# npm fetches the pinned grammars (npm pack; never used at run time). A
+# machine that already has an npm (e.g. NodeSource's nodejs) keeps it:
+# Debian's npm package would conflict with it.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+# universal-ctags is not needed: it is only an indexing-speed reference for
+# a later benchmark.
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,3 +37,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "setup: all ${#packages[@]} packages present"
 fi
+
+bash "$(dirname "$0")/fetch_grammars.sh"

@@ -1,0 +1,77 @@
+#include "indexer/content.h"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace beluga::indexer {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid
+// (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+size_t valid_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) n = 2;
+  else if (b0 == 0xE0) n = 3, lo = 0xA0;
+  else if (b0 == 0xED) n = 3, hi = 0x9F;
+  else if (b0 >= 0xE1 && b0 <= 0xEF) n = 3;
+  else if (b0 == 0xF0) n = 4, lo = 0x90;
+  else if (b0 >= 0xF1 && b0 <= 0xF3) n = 4;
+  else if (b0 == 0xF4) n = 4, hi = 0x8F;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
+bool looks_binary(std::string_view bytes) {
+  return std::memchr(bytes.data(), 0, std::min<size_t>(bytes.size(), 8000)) != nullptr;
+}
+
+std::string content_hash(std::string_view bytes) {
+  git_oid oid;
+  // git_odb_hash needs no repository and no library initialisation: it is
+  // the plain object hash.
+  if (git_odb_hash(&oid, bytes.data(), bytes.size(), GIT_OBJECT_BLOB) != 0) return std::string(40, '0');
+  char text[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(text, sizeof text, &oid);
+  return text;
+}
+
+std::string to_valid_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t n = valid_sequence_length(bytes, i);
+    if (n) {
+      out.append(bytes.substr(i, n));
+      i += n;
+      continue;
+    }
+    out += "\xEF\xBF\xBD";  // U+FFFD
+    ++i;
+    // Skip the continuation bytes that belonged to the broken sequence.
+    while (i < bytes.size() && (static_cast<uint8_t>(bytes[i]) & 0xC0) == 0x80) ++i;
+  }
+  return out;
+}
+
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<uint8_t>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace beluga::indexer

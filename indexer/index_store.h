@@ -1,0 +1,135 @@
+// The index of one workspace: a SQLite database (WAL journal) holding
+//
+//   files     id, path (unique, workspace-relative), hash (git blob id),
+//             size_bytes, mtime_ns, checked_ns (when the stat was taken:
+//             see indexer.cpp on racy timestamps), language, tokens,
+//             syntax_error (tree-sitter recovered from an error)
+//   symbols   file_id, name, kind, start_line, end_line, signature
+//   refs      file_id, name, kind, line
+//   contents  FTS5 table (unicode61 tokenizer) of each file's text as
+//             UTF-8, rowid = files.id
+//   meta      key/value: token_counter (identity of the TokenCounter the
+//             counts came from), tokenizer_path, workspace, indexed_at
+//
+// Self-checking: PRAGMA application_id holds kIndexMagic ("BELI") and
+// PRAGMA user_version the schema version. An existing file is trusted only
+// if it opens as SQLite, carries both, passes PRAGMA quick_check and was
+// counted with the same token counter; anything else (another version,
+// garbage bytes, a half-written file, a different tokenizer) is deleted
+// together with its -wal/-shm files and rebuilt, and the reason returned.
+// The index is a cache: rebuilding loses nothing.
+//
+// Thread contract: one IndexStore per thread (SQLite connections are not
+// shared); several processes may open the same file (SQLite locking; a
+// writer waits up to 10 s for another).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "indexer/tags.h"
+
+namespace beluga::indexer {
+
+inline constexpr int kIndexSchemaVersion = 1;
+inline constexpr int32_t kIndexMagic = 0x42454C49;  // "BELI"
+
+struct StoredFile {
+  int64_t id = 0;
+  std::string path;
+  std::string hash;
+  uint64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  int64_t checked_ns = 0;
+};
+
+// Everything stored for one file.
+struct FileRecord {
+  std::string path;
+  std::string hash;
+  uint64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  int64_t checked_ns = 0;
+  std::string language;
+  int64_t tokens = 0;
+  bool syntax_error = false;
+  std::string text;  // valid UTF-8, for the full-text index
+  FileTags tags;
+};
+
+struct LanguageTotals {
+  int64_t files = 0;
+  int64_t tokens = 0;
+};
+
+struct IndexTotals {
+  int64_t files = 0;
+  int64_t symbols = 0;
+  int64_t references = 0;
+  int64_t tokens = 0;
+  int64_t syntax_errors = 0;  // files tree-sitter had to recover in
+  std::map<std::string, LanguageTotals> languages;
+};
+
+struct DefinitionHit {
+  std::string path;
+  std::string language;
+  Definition definition;
+};
+
+struct ReferenceHit {
+  std::string path;
+  std::string language;
+  Reference reference;
+};
+
+class IndexStore {
+ public:
+  ~IndexStore();
+  IndexStore(const IndexStore&) = delete;
+  IndexStore& operator=(const IndexStore&) = delete;
+
+  // Opens (creating folders and the file as needed) the index at `path`,
+  // rebuilding it as described above; `rebuilt_because` gets the reason
+  // when an existing file was thrown away ("" otherwise).
+  static Result<std::unique_ptr<IndexStore>> open(const std::string& path, const std::string& token_counter,
+                                                  std::string& rebuilt_because);
+
+  // The meta table of an existing index, read-only; empty when the file is
+  // missing or not a valid index.
+  static std::map<std::string, std::string> read_meta(const std::string& path);
+
+  Result<std::vector<StoredFile>> stored_files();
+
+  Status begin();
+  Status commit();
+  Status rollback();
+
+  // Inserts or replaces the file at record.path with its symbols,
+  // references and text.
+  Status put_file(const FileRecord& record);
+  // Same content, new stat (a touched file).
+  Status touch_file(int64_t id, uint64_t size_bytes, int64_t mtime_ns, int64_t checked_ns);
+  // Same content under a new path (a rename); keeps symbols and references.
+  Status rename_file(int64_t id, const std::string& new_path, int64_t mtime_ns, int64_t checked_ns);
+  Status remove_file(int64_t id);
+  Status set_meta(const std::string& key, const std::string& value);
+
+  Result<IndexTotals> totals();
+  // Definitions and references of exactly `name`, by path then line.
+  Result<std::vector<DefinitionHit>> definitions_of(const std::string& name);
+  Result<std::vector<ReferenceHit>> references_to(const std::string& name);
+  // Paths of files whose text matches an FTS5 query, best first.
+  Result<std::vector<std::string>> search_text(const std::string& fts_query, int limit);
+
+ private:
+  struct Impl;
+  explicit IndexStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace beluga::indexer

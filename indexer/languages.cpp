@@ -1,0 +1,88 @@
+#include "indexer/languages.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+#include <utility>
+
+namespace beluga::indexer {
+namespace {
+
+struct Extension {
+  std::string_view suffix;  // lower case, with the dot
+  Language language;
+};
+
+constexpr std::array kExtensions = {
+    Extension{".c", Language::kC},
+    Extension{".h", Language::kCpp},
+    Extension{".cc", Language::kCpp},
+    Extension{".cpp", Language::kCpp},
+    Extension{".cxx", Language::kCpp},
+    Extension{".c++", Language::kCpp},
+    Extension{".hh", Language::kCpp},
+    Extension{".hpp", Language::kCpp},
+    Extension{".hxx", Language::kCpp},
+    Extension{".h++", Language::kCpp},
+    Extension{".ipp", Language::kCpp},
+    Extension{".inl", Language::kCpp},
+    Extension{".cu", Language::kCpp},
+    Extension{".cuh", Language::kCpp},
+    Extension{".py", Language::kPython},
+    Extension{".pyi", Language::kPython},
+    Extension{".js", Language::kJavaScript},
+    Extension{".mjs", Language::kJavaScript},
+    Extension{".cjs", Language::kJavaScript},
+    Extension{".jsx", Language::kJavaScript},
+    Extension{".ts", Language::kTypeScript},
+    Extension{".mts", Language::kTypeScript},
+    Extension{".cts", Language::kTypeScript},
+    Extension{".tsx", Language::kTsx},
+    Extension{".go", Language::kGo},
+    Extension{".rs", Language::kRust},
+    Extension{".java", Language::kJava},
+    Extension{".json", Language::kJson},
+    Extension{".sh", Language::kBash},
+    Extension{".bash", Language::kBash},
+};
+
+}  // namespace
+
+std::string_view language_name(Language language) {
+  switch (language) {
+    case Language::kText: return "text";
+    case Language::kC: return "c";
+    case Language::kCpp: return "cpp";
+    case Language::kPython: return "python";
+    case Language::kJavaScript: return "javascript";
+    case Language::kTypeScript: return "typescript";
+    case Language::kTsx: return "tsx";
+    case Language::kGo: return "go";
+    case Language::kRust: return "rust";
+    case Language::kJava: return "java";
+    case Language::kJson: return "json";
+    case Language::kBash: return "bash";
+  }
+  return "text";
+}
+
+bool has_tags(Language language) {
+  return language != Language::kText && language != Language::kJson && language != Language::kBash;
+}
+
+Language language_for_path(std::string_view path) {
+  std::string_view name = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  size_t dot = name.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) {
+    std::string suffix(name.substr(dot));
+    std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const Extension& e : kExtensions)
+      if (e.suffix == suffix) return e.language;
+  }
+  if (name == ".bashrc" || name == ".bash_profile" || name == ".profile") return Language::kBash;
+  return Language::kText;
+}
+
+}  // namespace beluga::indexer

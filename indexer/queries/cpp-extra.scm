@@ -1,0 +1,17 @@
+; References for C++ (tree-sitter-cpp's tags.scm has definitions only).
+(call_expression
+  function: (identifier) @name) @reference.call
+
+(call_expression
+  function: (field_expression
+    field: (field_identifier) @name)) @reference.call
+
+(call_expression
+  function: (qualified_identifier
+    name: (identifier) @name)) @reference.call
+
+(call_expression
+  function: (template_function
+    name: (identifier) @name)) @reference.call
+
+(type_identifier) @name @reference.type
