@@ -1,4 +1,5 @@
 #include "daemon/index_commands.h"
+#include "daemon/command_output.h"
 
 #include <unistd.h>
 
@@ -18,11 +19,6 @@ namespace beluga {
 namespace {
 
 using nlohmann::json;
-
-int fail(const std::string& message) {
-  std::cerr << "beluga: " << message << "\n";
-  return 1;
-}
 
 // The project's tokenizer as the indexer's counting function. Identity: the
 // git blob id of the tokenizer.json, so replacing the file recounts.

@@ -1,4 +1,5 @@
 #include "daemon/model_commands.h"
+#include "daemon/command_output.h"
 
 #include <unistd.h>
 
@@ -18,11 +19,6 @@ namespace beluga {
 namespace {
 
 using nlohmann::json;
-
-int fail(const std::string& message) {
-  std::cerr << "beluga: " << message << "\n";
-  return 1;
-}
 
 std::string human_bytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

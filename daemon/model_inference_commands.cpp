@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/model_commands.h"
+#include "daemon/command_output.h"
 #include "engine/cuda/cuda_model.h"
 #include "engine/engine.h"
 #include "engine/model/tokenizer.h"
@@ -16,11 +17,6 @@
 
 namespace beluga {
 namespace {
-
-int fail(const std::string& message) {
-  std::cerr << "beluga: " << message << "\n";
-  return 1;
-}
 
 // "1, 2,3" -> {1, 2, 3}; every id must be a non-negative integer.
 Result<std::vector<int32_t>> parse_ids(const std::string& text) {

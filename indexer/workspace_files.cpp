@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "tools/walk.h"
 #include "tools/ignore_rules.h"
 
 namespace beluga::indexer {
@@ -41,25 +42,6 @@ std::string join(const std::string& folder, const std::string& name) {
   return folder.empty() ? name : folder + "/" + name;
 }
 
-std::string read_small_file(int dir_fd, const char* name) {
-  int fd = ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return "";
-  std::string text;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (1 << 20)) {
-    text.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    text.resize(done);
-  }
-  ::close(fd);
-  return text;
-}
 
 // Git's verdict when the workspace is in a repository; the project's
 // .gitignore reader otherwise.
@@ -86,7 +68,7 @@ class IgnoreOracle {
 
   // Pushed when entering a folder (only used without git).
   void enter(int dir_fd, const std::string& folder) {
-    if (!repo_) rules_.push(tools::IgnoreFile::parse(read_small_file(dir_fd, ".gitignore"), folder));
+    if (!repo_) rules_.push(tools::IgnoreFile::parse(tools::read_small_file_at(dir_fd, ".gitignore", 1 << 20), folder));
   }
   void leave() {
     if (!repo_) rules_.pop();

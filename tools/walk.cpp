@@ -12,11 +12,8 @@
 #include "tools/ignore_rules.h"
 
 namespace beluga::tools {
-namespace {
 
-// Reads a small rule file below `dir_fd` without following symlinks; "" when
-// absent, unreadable or too large.
-std::string read_rule_file(int dir_fd, const char* name, uint64_t max_bytes) {
+std::string read_small_file_at(int dir_fd, const char* name, uint64_t max_bytes) {
   int fd = ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return "";
   struct stat st {};
@@ -36,6 +33,8 @@ std::string read_rule_file(int dir_fd, const char* name, uint64_t max_bytes) {
   return text;
 }
 
+namespace {
+
 std::string join(const std::string& folder, const std::string& name) {
   return folder.empty() ? name : folder + "/" + name;
 }
@@ -48,7 +47,7 @@ class Walker {
   IgnoreMatcher& rules() { return rules_; }
 
   void push_rules(int dir_fd, const std::string& folder) {
-    std::string text = read_rule_file(dir_fd, ".gitignore", context_.limits.max_ignore_file_bytes);
+    std::string text = read_small_file_at(dir_fd, ".gitignore", context_.limits.max_ignore_file_bytes);
     rules_.push(IgnoreFile::parse(text, folder));
   }
 
@@ -174,7 +173,7 @@ Result<WalkResult> walk_workspace(const ConfinedPath& start, const ToolContext& 
   }
   if (int git = ::openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); git >= 0) {
     if (int info = ::openat(git, "info", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); info >= 0) {
-      walker.rules().push(IgnoreFile::parse(read_rule_file(info, "exclude", context.limits.max_ignore_file_bytes), ""));
+      walker.rules().push(IgnoreFile::parse(read_small_file_at(info, "exclude", context.limits.max_ignore_file_bytes), ""));
       ::close(info);
     }
     ::close(git);

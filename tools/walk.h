@@ -58,4 +58,9 @@ Result<WalkResult> walk_workspace(const ConfinedPath& start, const ToolContext& 
 // "src/a.cpp": `start` relative to its root as walk paths are written ("" for the root).
 std::string walk_path(const ConfinedPath& path);
 
+// Reads a small file (an ignore-rule file) named `name` below the directory
+// `dir_fd` without following symlinks; "" when absent, unreadable, not a
+// regular file or larger than `max_bytes`.
+std::string read_small_file_at(int dir_fd, const char* name, uint64_t max_bytes);
+
 }  // namespace beluga::tools
