@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--top-p", generate.top_p, "Nucleus sampling threshold (1 = off)");
   generate_cmd->add_option("--min-p", generate.min_p, "Drop tokens below min-p times the best probability (0 = off)");
   generate_cmd->add_option("--seed", generate.seed, "Sampling seed (default 0)");
+  generate_cmd->add_option("--device", generate.device, "cpu (default) or cuda (no speculative decoding yet)");
   generate_cmd->add_flag("--no-speculation", generate.no_speculation, "Do not draft tokens with the MTP block");
 
   beluga::TokenizeCommand tokenize;

@@ -54,6 +54,7 @@ struct GenerateCommand {
   float min_p = 0.0f;
   uint64_t seed = 0;
   bool no_speculation = false;
+  std::string device = "cpu";  // cpu | cuda
 };
 int run_model_generate(const GenerateCommand& cmd);
 

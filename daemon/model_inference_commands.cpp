@@ -143,6 +143,96 @@ size_t complete_utf8_prefix(const std::string& bytes) {
   return end;
 }
 
+namespace {
+
+// Streams generated tokens to stdout: text when there is a tokenizer (never
+// splitting a UTF-8 character), else space-separated ids.
+struct TokenPrinter {
+  explicit TokenPrinter(const Tokenizer* t) : tokenizer(t) {}
+
+  const Tokenizer* tokenizer = nullptr;
+  bool first = true;
+  std::string pending;  // decoded bytes not yet printed (an incomplete character)
+
+  void print(int32_t token) {
+    if (tokenizer) {
+      if (auto bytes = tokenizer->token_bytes(token)) pending.append(*bytes);
+      const size_t ready = complete_utf8_prefix(pending);
+      std::fwrite(pending.data(), 1, ready, stdout);
+      pending.erase(0, ready);
+    } else {
+      std::printf(first ? "%d" : " %d", token);
+    }
+    std::fflush(stdout);
+    first = false;
+  }
+  void finish() {  // the line ends only if something was printed
+    if (first) return;
+    std::fwrite(pending.data(), 1, pending.size(), stdout);
+    std::printf("\n");
+  }
+};
+
+Result<GenerateStats> generate_on_cpu(const GenerateCommand& cmd, const std::vector<int32_t>& ids,
+                                      const SamplingParams& sampling, TokenPrinter& printer) {
+  auto engine = Engine::load(cmd.model_dir);
+  if (!engine) return engine.error();
+  auto session = (*engine)->open_session();
+  if (Status s = session->sync(ids); !s) return s.error();
+  GenerateOptions options;
+  options.speculative = !cmd.no_speculation;
+  const int64_t eos = (*engine)->info().eos_token;
+  return session->generate(cmd.max_tokens, sampling, [&](int32_t token) {
+    printer.print(token);
+    return token != eos;
+  }, options);
+}
+
+// The CUDA backend, driven directly (Engine/Session run on the CPU for now):
+// prefill in chunks of 512, then one token per forward pass.
+Result<GenerateStats> generate_on_cuda(const GenerateCommand& cmd, const std::vector<int32_t>& ids,
+                                       const SamplingParams& sampling, TokenPrinter& printer) {
+  if (Status s = cuda::device_available(); !s) return make_error("--device cuda: " + s.message());
+  auto weights = ModelWeights::load(cmd.model_dir);
+  if (!weights) return weights.error();
+  const ModelConfig& c = (*weights)->config();
+  if (static_cast<int64_t>(ids.size()) > c.max_position_embeddings)
+    return make_error("the prompt has more tokens than the model's " + std::to_string(c.max_position_embeddings) +
+                      " positions");
+  for (int32_t id : ids)
+    if (id >= c.vocab_size) return make_error("token id " + std::to_string(id) + " is outside the vocabulary");
+  auto model = cuda::CudaModel::load(**weights);
+  if (!model) return model.error();
+  auto state = (*model)->new_state();
+  if (!state) return state.error();
+  GenerateStats stats;
+  std::vector<float> logits;
+  auto feed = [&](std::span<const int32_t> tokens) -> Status {
+    cuda::CudaChunk chunk{state->get(), tokens};
+    auto out = (*model)->forward(std::span<const cuda::CudaChunk>(&chunk, 1), {});
+    if (!out) return out.error();
+    ++stats.forward_passes;
+    logits = std::move(out->front().logits);
+    return {};
+  };
+  for (size_t begin = 0; begin < ids.size(); begin += 512)
+    if (Status s = feed(std::span<const int32_t>(ids).subspan(begin, std::min<size_t>(512, ids.size() - begin))); !s)
+      return s.error();
+  stats.forward_passes = 0;  // count decode passes only, as the CPU path does
+  const int64_t eos = c.eos_token_id.value_or(-1);
+  Sampler sampler(sampling);
+  while (stats.tokens < cmd.max_tokens && (*state)->position() < c.max_position_embeddings) {
+    const int32_t token = sampler.sample(logits);
+    ++stats.tokens;
+    printer.print(token);
+    if (token == eos || stats.tokens == cmd.max_tokens) break;
+    if (Status s = feed(std::span<const int32_t>(&token, 1)); !s) return s.error();
+  }
+  return stats;
+}
+
+}  // namespace
+
 int run_model_generate(const GenerateCommand& cmd) {
   // A checkpoint folder ships its tokenizer.json, as the release does.
   const std::string tokenizer_path = cmd.model_dir + "/tokenizer.json";
@@ -168,30 +258,11 @@ int run_model_generate(const GenerateCommand& cmd) {
   sampling.min_p = cmd.min_p;
   sampling.seed = cmd.seed;
   if (Status s = validate(sampling); !s) return fail(s.message());
-  auto engine = Engine::load(cmd.model_dir);
-  if (!engine) return fail(engine.message());
-  auto session = (*engine)->open_session();
-  if (Status s = session->sync(*ids); !s) return fail(s.message());
-  GenerateOptions options;
-  options.speculative = !cmd.no_speculation;
-  const int64_t eos = (*engine)->info().eos_token;
-  bool first = true;
-  std::string pending;  // decoded bytes not yet printed (an incomplete character)
-  auto stats = session->generate(cmd.max_tokens, sampling, [&](int32_t token) {
-    if (tokenizer) {
-      if (auto bytes = tokenizer->token_bytes(token)) pending.append(*bytes);
-      const size_t ready = complete_utf8_prefix(pending);
-      std::fwrite(pending.data(), 1, ready, stdout);
-      pending.erase(0, ready);
-    } else {
-      std::printf(first ? "%d" : " %d", token);
-    }
-    std::fflush(stdout);
-    first = false;
-    return token != eos;
-  }, options);
-  std::fwrite(pending.data(), 1, pending.size(), stdout);
-  std::printf("\n");
+  if (cmd.device != "cpu" && cmd.device != "cuda") return fail("--device " + cmd.device + ": expected cpu or cuda");
+  TokenPrinter printer(tokenizer ? &*tokenizer : nullptr);
+  auto stats = cmd.device == "cuda" ? generate_on_cuda(cmd, *ids, sampling, printer)
+                                    : generate_on_cpu(cmd, *ids, sampling, printer);
+  printer.finish();
   if (!stats) return fail(stats.message());
   std::fprintf(stderr, "beluga: %lld tokens in %lld forward passes (%lld/%lld MTP drafts accepted)\n",
                static_cast<long long>(stats->tokens), static_cast<long long>(stats->forward_passes),

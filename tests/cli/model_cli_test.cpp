@@ -221,6 +221,11 @@ TEST_CASE("model generate streams the greedy tokens and refuses bad input", "[cl
   std::string expected;
   for (double t : greedy) expected += (expected.empty() ? "" : " ") + std::to_string(static_cast<int64_t>(t));
   CHECK(run.out == expected + "\n");
+  // The same greedy tokens on the GPU where there is one; else a reason.
+  Run gpu = run_beluga("model generate --model " + quote(folder) + " --prompt-ids " + id_list(prompt) + " -n 4 --device cuda");
+  if (gpu.exit_code == 0) CHECK(gpu.out == expected + "\n");
+  else CHECK_THAT(gpu.err, Catch::Contains("--device cuda: "));
+  CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1 --device tpu").exit_code != 0);
   CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1,x,3").exit_code != 0);
   CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1,99999").exit_code != 0);
   CHECK(run_beluga("model generate --model " + quote(folder) + " --prompt-ids 1 --temp -2").exit_code != 0);
