@@ -27,25 +27,6 @@ EncodingRevision revision_of(const std::string& name) {
   return name == "v4-0731" ? EncodingRevision::kV4_0731 : EncodingRevision::kV4;
 }
 
-JsonValue completion_to_json(const ParsedCompletion& c) {
-  JsonValue out = JsonValue::object();
-  out.set("role", JsonValue::from_string("assistant"));
-  out.set("content", JsonValue::from_string(c.content));
-  out.set("reasoning_content", JsonValue::from_string(c.reasoning_content));
-  JsonValue calls = JsonValue::array();
-  for (const ParsedToolCall& call : c.tool_calls) {
-    JsonValue function = JsonValue::object();
-    function.set("name", JsonValue::from_string(call.name));
-    function.set("arguments", JsonValue::from_string(call.arguments));
-    JsonValue item = JsonValue::object();
-    item.set("type", JsonValue::from_string("function"));
-    item.set("function", std::move(function));
-    calls.items.push_back(std::move(item));
-  }
-  out.set("tool_calls", std::move(calls));
-  return out;
-}
-
 std::string error_line(size_t line, const std::string& message) {
   JsonValue error = JsonValue::object();
   error.set("line", JsonValue::from_int(static_cast<long long>(line)));

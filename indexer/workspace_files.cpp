@@ -98,22 +98,7 @@ class Walker {
   IgnoreOracle& oracle() { return oracle_; }
 
   void walk(int dir_fd, const std::string& folder, int depth) {
-    std::vector<std::string> names;
-    {
-      int dup_fd = ::dup(dir_fd);
-      if (dup_fd < 0) return;
-      DIR* dir = ::fdopendir(dup_fd);
-      if (!dir) {
-        ::close(dup_fd);
-        return;
-      }
-      while (dirent* e = ::readdir(dir)) {
-        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-        names.emplace_back(e->d_name);
-      }
-      ::closedir(dir);
-    }
-    std::sort(names.begin(), names.end());
+    const std::vector<std::string> names = tools::sorted_entry_names(dir_fd);
     for (const std::string& name : names) {
       if (!out_.complete) return;
       if (++entries_ > limits_.max_entries) {

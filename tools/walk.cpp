@@ -33,6 +33,25 @@ std::string read_small_file_at(int dir_fd, const char* name, uint64_t max_bytes)
   return text;
 }
 
+std::vector<std::string> sorted_entry_names(int dir_fd, const std::function<bool()>& on_entry) {
+  std::vector<std::string> names;
+  int dup_fd = ::dup(dir_fd);
+  if (dup_fd < 0) return names;
+  DIR* dir = ::fdopendir(dup_fd);
+  if (!dir) {
+    ::close(dup_fd);
+    return names;
+  }
+  while (dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+    if (on_entry && !on_entry()) break;
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 namespace {
 
 std::string join(const std::string& folder, const std::string& name) {
@@ -54,23 +73,7 @@ class Walker {
   // Walks the folder open at `dir_fd` (owned by the caller).
   void walk(int dir_fd, const std::string& folder, int depth) {
     if (!result_.complete || !still_going()) return;
-    std::vector<std::string> names;
-    {
-      int dup_fd = ::dup(dir_fd);
-      if (dup_fd < 0) return;
-      DIR* dir = ::fdopendir(dup_fd);
-      if (!dir) {
-        ::close(dup_fd);
-        return;
-      }
-      while (dirent* e = ::readdir(dir)) {
-        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-        names.emplace_back(e->d_name);
-        if (!charge()) break;
-      }
-      ::closedir(dir);
-    }
-    std::sort(names.begin(), names.end());
+    const std::vector<std::string> names = sorted_entry_names(dir_fd, [&] { return charge(); });
     for (const std::string& name : names) {
       if (!result_.complete) return;
       if (!(++visited_ % 256) && !still_going()) return;

@@ -19,6 +19,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,5 +64,10 @@ std::string walk_path(const ConfinedPath& path);
 // `dir_fd` without following symlinks; "" when absent, unreadable, not a
 // regular file or larger than `max_bytes`.
 std::string read_small_file_at(int dir_fd, const char* name, uint64_t max_bytes);
+
+// The entry names of the directory open at `dir_fd` (not closed; "." and
+// ".." left out), sorted. `on_entry`, when given, is called per entry and
+// stops the listing by returning false (a budget). Empty when unreadable.
+std::vector<std::string> sorted_entry_names(int dir_fd, const std::function<bool()>& on_entry = {});
 
 }  // namespace beluga::tools

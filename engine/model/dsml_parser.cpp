@@ -534,6 +534,25 @@ Status check_tool_calls(const ParsedCompletion& completion) {
   return {};
 }
 
+JsonValue completion_to_json(const ParsedCompletion& c) {
+  JsonValue out = JsonValue::object();
+  out.set("role", JsonValue::from_string("assistant"));
+  out.set("content", JsonValue::from_string(c.content));
+  out.set("reasoning_content", JsonValue::from_string(c.reasoning_content));
+  JsonValue calls = JsonValue::array();
+  for (const ParsedToolCall& call : c.tool_calls) {
+    JsonValue function = JsonValue::object();
+    function.set("name", JsonValue::from_string(call.name));
+    function.set("arguments", JsonValue::from_string(call.arguments));
+    JsonValue item = JsonValue::object();
+    item.set("type", JsonValue::from_string("function"));
+    item.set("function", std::move(function));
+    calls.items.push_back(std::move(item));
+  }
+  out.set("tool_calls", std::move(calls));
+  return out;
+}
+
 Message to_assistant_message(const ParsedCompletion& completion, std::string_view text, ThinkingMode mode) {
   Message m;
   m.role = Role::kAssistant;

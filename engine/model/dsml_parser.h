@@ -56,6 +56,7 @@
 #include "engine/base/result.h"
 #include "engine/model/chat_template.h"
 #include "engine/model/dsv4_tokens.h"
+#include "engine/model/py_json.h"
 
 namespace beluga {
 
@@ -191,5 +192,10 @@ Status check_tool_calls(const ParsedCompletion& completion);
 // `text`, the completion parsed) so the prompt re-renders it exactly. Tool
 // call ids are left empty for the caller to assign.
 Message to_assistant_message(const ParsedCompletion& completion, std::string_view text, ThinkingMode mode);
+
+// The reference parser's return value: {"role": "assistant", "content",
+// "reasoning_content", "tool_calls": [{"type": "function", "function":
+// {"name", "arguments"}}]} (what `beluga template parse` prints).
+JsonValue completion_to_json(const ParsedCompletion& completion);
 
 }  // namespace beluga

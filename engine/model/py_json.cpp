@@ -11,6 +11,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "engine/model/unicode_tables.h"
+
 namespace beluga {
 
 JsonValue JsonValue::from_bool(bool b) {
@@ -126,23 +128,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return n;
 }
 
-void append_utf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 class Reader {
  public:
@@ -324,7 +309,7 @@ class Reader {
               }
             }
             if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // lone surrogate
-            append_utf8(cp, out);
+            unicode::append_utf8(cp, out);
             break;
           }
           default:

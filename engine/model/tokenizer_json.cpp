@@ -7,6 +7,7 @@
 // ["left", "right"]); anything else stops the parse with an error naming the
 // entry.
 #include "engine/model/tokenizer_json.h"
+#include "engine/model/unicode_tables.h"
 
 namespace beluga {
 namespace {
@@ -242,23 +243,6 @@ class FastScanner {
     return true;
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
   bool hex4(size_t i, uint32_t& v) const {
     if (i + 4 > s_.size()) return false;
     v = 0;
@@ -337,7 +321,7 @@ class FastScanner {
             i += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           }
-          if (out) append_utf8(*out, cp);
+          if (out) unicode::append_utf8(cp, *out);
           continue;
         }
         default:

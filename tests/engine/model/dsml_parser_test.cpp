@@ -55,24 +55,7 @@ std::vector<ParseCase> golden_parse_cases() {
 }
 
 // The reference's return value, as JSON text, for comparison.
-std::string result_json(const ParsedCompletion& c) {
-  JsonValue out = JsonValue::object();
-  out.set("role", JsonValue::from_string("assistant"));
-  out.set("content", JsonValue::from_string(c.content));
-  out.set("reasoning_content", JsonValue::from_string(c.reasoning_content));
-  JsonValue calls = JsonValue::array();
-  for (const ParsedToolCall& call : c.tool_calls) {
-    JsonValue function = JsonValue::object();
-    function.set("name", JsonValue::from_string(call.name));
-    function.set("arguments", JsonValue::from_string(call.arguments));
-    JsonValue item = JsonValue::object();
-    item.set("type", JsonValue::from_string("function"));
-    item.set("function", std::move(function));
-    calls.items.push_back(std::move(item));
-  }
-  out.set("tool_calls", std::move(calls));
-  return to_python_json(out);
-}
+std::string result_json(const ParsedCompletion& c) { return to_python_json(completion_to_json(c)); }
 
 // The events, with consecutive deltas of one kind (and call) merged, one
 // line each: what must not depend on the chunking.
