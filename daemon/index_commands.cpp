@@ -190,30 +190,45 @@ int run_index(const IndexCommand& cmd) {
   return 0;
 }
 
-int run_symbols(const SymbolsCommand& cmd) {
-  if (cmd.name.empty()) return fail("the symbol name is empty");
-  auto root = indexer::canonical_workspace(cmd.workspace);
-  if (!root) return fail(root.message());
+Result<UpdatedIndex> update_index_for_query(const std::string& workspace, const std::string& tokenizer_path) {
+  auto root = indexer::canonical_workspace(workspace);
+  if (!root) return root.error();
   indexer::IndexOptions options;
   options.workspace = *root;
   auto database = indexer::default_index_path(*root);
-  if (!database) return fail(database.message());
+  if (!database) return database.error();
   options.database_path = *database;
-  // Count the way the index was built, so an up-to-date index is not
-  // recounted; a tokenizer that no longer loads falls back to the estimate.
-  auto meta = indexer::IndexStore::read_meta(*database);
-  if (auto it = meta.find("tokenizer_path"); it != meta.end() && !it->second.empty()) {
-    if (auto counter = tokenizer_counter(it->second)) {
-      options.counter = std::move(*counter);
-      options.tokenizer_path = it->second;
+  if (!tokenizer_path.empty()) {
+    auto counter = tokenizer_counter(tokenizer_path);
+    if (!counter) return counter.error();
+    options.counter = std::move(*counter);
+    std::error_code ec;
+    options.tokenizer_path = std::filesystem::absolute(tokenizer_path, ec).string();
+  } else {
+    // Count the way the index was built, so an up-to-date index is not
+    // recounted; a tokenizer that no longer loads falls back to the estimate.
+    auto meta = indexer::IndexStore::read_meta(*database);
+    if (auto it = meta.find("tokenizer_path"); it != meta.end() && !it->second.empty()) {
+      if (auto counter = tokenizer_counter(it->second)) {
+        options.counter = std::move(*counter);
+        options.tokenizer_path = it->second;
+      }
     }
   }
   auto report = run_update(options, true);
-  if (!report) return fail(report.message());
+  if (!report) return report.error();
   if (!report->rebuilt_because.empty()) std::cerr << "beluga: note: " << report->rebuilt_because << "\n";
+  return UpdatedIndex{std::move(options), std::move(*report)};
+}
+
+int run_symbols(const SymbolsCommand& cmd) {
+  if (cmd.name.empty()) return fail("the symbol name is empty");
+  auto updated = update_index_for_query(cmd.workspace, "");
+  if (!updated) return fail(updated.message());
+  const indexer::IndexOptions& options = updated->options;
 
   std::string ignored;
-  auto store = indexer::IndexStore::open(*database, options.counter.identity, ignored);
+  auto store = indexer::IndexStore::open(options.database_path, options.counter.identity, ignored);
   if (!store) return fail(store.message());
   auto definitions = (*store)->definitions_of(cmd.name);
   if (!definitions) return fail(definitions.message());
@@ -236,7 +251,7 @@ int run_symbols(const SymbolsCommand& cmd) {
     return 0;
   }
   if (definitions->empty() && references->empty()) {
-    std::printf("no definitions or references of %s in %s\n", cmd.name.c_str(), root->c_str());
+    std::printf("no definitions or references of %s in %s\n", cmd.name.c_str(), options.workspace.c_str());
     return 0;
   }
   std::printf("definitions of %s (%zu)\n", cmd.name.c_str(), definitions->size());

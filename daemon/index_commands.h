@@ -19,6 +19,9 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/base/result.h"
+#include "indexer/indexer.h"
+
 namespace CLI {
 class App;
 }
@@ -43,5 +46,15 @@ CLI::App* add_index_command(CLI::App& app, IndexCommand& cmd);
 CLI::App* add_symbols_command(CLI::App& app, SymbolsCommand& cmd);
 int run_index(const IndexCommand& cmd);
 int run_symbols(const SymbolsCommand& cmd);
+
+// For commands that answer from the index (`beluga symbols`, `beluga
+// context`): brings PATH's default index up to date, with a progress bar on
+// a terminal, counting with `tokenizer_path` when given, else the way the
+// index was last built (the tokenizer recorded in it, if it still loads).
+struct UpdatedIndex {
+  indexer::IndexOptions options;  // workspace (canonical), database_path, counter
+  indexer::IndexReport report;
+};
+Result<UpdatedIndex> update_index_for_query(const std::string& workspace, const std::string& tokenizer_path);
 
 }  // namespace beluga

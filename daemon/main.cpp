@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "daemon/context_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
 #include "daemon/template_command.h"
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   CLI::App* symbols_cmd = beluga::add_symbols_command(app, symbols);
 
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
+  beluga::add_context_command(app);    // likewise
 
   CLI11_PARSE(app, argc, argv);
 

@@ -432,4 +432,53 @@ Result<std::vector<std::string>> IndexStore::search_text(const std::string& fts_
   return paths;
 }
 
+Result<std::vector<IndexedFile>> IndexStore::all_files() {
+  sqlite3* db = impl_->db.get();
+  std::vector<IndexedFile> files;
+  std::map<int64_t, size_t> slot_of_id;
+  auto each_row = [db](const char* sql, const char* what, const auto& on_row) -> Status {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return db_error(db, what);
+    StmtPtr stmt(raw);
+    int rc;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) on_row(raw);
+    if (rc != SQLITE_DONE) return db_error(db, what);
+    return {};
+  };
+  Status s = each_row("SELECT id, path, hash, language, size_bytes, tokens FROM files ORDER BY path",
+                      "cannot list files", [&](sqlite3_stmt* row) {
+                        IndexedFile f;
+                        f.path = column_text(row, 1);
+                        f.hash = column_text(row, 2);
+                        f.language = column_text(row, 3);
+                        f.size_bytes = static_cast<uint64_t>(sqlite3_column_int64(row, 4));
+                        f.tokens = sqlite3_column_int64(row, 5);
+                        slot_of_id[sqlite3_column_int64(row, 0)] = files.size();
+                        files.push_back(std::move(f));
+                      });
+  if (!s) return s.error();
+  s = each_row("SELECT file_id, name, kind, start_line, end_line, signature FROM symbols "
+               "ORDER BY file_id, start_line, rowid",
+               "cannot list symbols", [&](sqlite3_stmt* row) {
+                 auto it = slot_of_id.find(sqlite3_column_int64(row, 0));
+                 if (it == slot_of_id.end()) return;
+                 Definition d;
+                 d.name = column_text(row, 1);
+                 d.kind = column_text(row, 2);
+                 d.start_line = sqlite3_column_int(row, 3);
+                 d.end_line = sqlite3_column_int(row, 4);
+                 d.signature = column_text(row, 5);
+                 files[it->second].definitions.push_back(std::move(d));
+               });
+  if (!s) return s.error();
+  s = each_row("SELECT file_id, name, COUNT(*) FROM refs GROUP BY file_id, name ORDER BY file_id, name",
+               "cannot count references", [&](sqlite3_stmt* row) {
+                 auto it = slot_of_id.find(sqlite3_column_int64(row, 0));
+                 if (it == slot_of_id.end()) return;
+                 files[it->second].references.emplace_back(column_text(row, 1), sqlite3_column_int64(row, 2));
+               });
+  if (!s) return s.error();
+  return files;
+}
+
 }  // namespace beluga::indexer

@@ -87,6 +87,17 @@ struct ReferenceHit {
   Reference reference;
 };
 
+// One file with what ranking and context packing read (context_packer.h).
+struct IndexedFile {
+  std::string path;
+  std::string hash;
+  std::string language;
+  uint64_t size_bytes = 0;
+  int64_t tokens = 0;
+  std::vector<Definition> definitions;                      // by start line
+  std::vector<std::pair<std::string, int64_t>> references;  // name and count in this file, by name
+};
+
 class IndexStore {
  public:
   ~IndexStore();
@@ -125,6 +136,8 @@ class IndexStore {
   Result<std::vector<ReferenceHit>> references_to(const std::string& name);
   // Paths of files whose text matches an FTS5 query, best first.
   Result<std::vector<std::string>> search_text(const std::string& fts_query, int limit);
+  // Every file with its definitions and reference counts, by path.
+  Result<std::vector<IndexedFile>> all_files();
 
  private:
   struct Impl;
