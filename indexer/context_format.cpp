@@ -202,6 +202,13 @@ Result<std::string> unified_diff(std::string_view path, std::string_view before,
   return start == std::string::npos ? text : text.substr(start + 1);
 }
 
+Result<std::string> apply_context_diff(std::string_view path, std::string_view before, std::string_view diff) {
+  auto patches = tools::parse_patch(diff);
+  if (!patches) return patches.error();
+  if (patches->size() != 1) return make_error("the DIFF of " + std::string(path) + " is not one file's diff");
+  return tools::apply_hunks(before, patches->front(), path);
+}
+
 Result<std::map<std::string, FileInContext>> read_context_text(const std::vector<std::string>& texts) {
   std::map<std::string, FileInContext> files;
   for (size_t t = 0; t < texts.size(); ++t) {
@@ -238,10 +245,7 @@ Result<std::map<std::string, FileInContext>> read_context_text(const std::vector
         auto it = files.find(path);
         if (it == files.end() || it->second.shown != FileInContext::Shown::kWhole)
           return fail("a DIFF of " + path + ", which was not shown whole before");
-        auto patches = tools::parse_patch(body);
-        if (!patches) return fail(patches.message());
-        if (patches->size() != 1) return fail("the DIFF of " + path + " is not one file's diff");
-        auto applied = tools::apply_hunks(it->second.text, patches->front(), path);
+        auto applied = apply_context_diff(path, it->second.text, body);
         if (!applied) return fail(applied.message());
         it->second.text = std::move(*applied);
       } else if (starts_with(header, "SIGNATURES ")) {

@@ -71,6 +71,13 @@ int64_t count_lines(std::string_view text);
 // `before` into `after`; "" when they are equal.
 Result<std::string> unified_diff(std::string_view path, std::string_view before, std::string_view after);
 
+// `before` with a unified diff (as unified_diff writes it) applied. The
+// applier is tools/patch.h's, which gives added lines the file's line
+// ending: a diff that mixes '\r\n' and '\n' may not reproduce `after`
+// byte for byte, so the packer checks each diff with this before using it
+// and shows the whole file otherwise.
+Result<std::string> apply_context_diff(std::string_view path, std::string_view before, std::string_view diff);
+
 // What a sequence of context texts (a base then its deltas, in order) says
 // about each file.
 struct FileInContext {

@@ -301,9 +301,13 @@ Result<ContextResult> update_context(const ContextOptions& options_in, const std
       if (now->hash == old.hash) continue;  // changed back since it was indexed
       auto diff = unified_diff(path, *before, now->text);
       if (!diff) return diff.error();
-      std::string as_diff = render_diff_section(path, *diff);
       std::string as_file = render_file_section(path, now->text);
-      bool whole_is_smaller = count(as_file) <= count(as_diff);
+      // A diff is used only if it reproduces the file exactly (see
+      // apply_context_diff on mixed line endings) and costs fewer tokens.
+      auto applied = apply_context_diff(path, *before, *diff);
+      bool diff_exact = applied && *applied == now->text;
+      std::string as_diff = diff_exact ? render_diff_section(path, *diff) : std::string();
+      bool whole_is_smaller = !diff_exact || count(as_file) <= count(as_diff);
       body += whole_is_smaller ? as_file : as_diff;
       ++(whole_is_smaller ? result.replaced : result.diffs);
       view[path] = {now->hash, Shown::kWhole, ""};

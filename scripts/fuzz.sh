@@ -10,7 +10,7 @@ build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DBELUGA_FUZZ=ON -DBELUGA_SANITIZE=ON \
   -DBELUGA_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build" beluga safetensors_header_fuzz model_config_fuzz dsml_parser_fuzz tokenizer_fuzz \
-  apply_patch_fuzz edit_fuzz tags_fuzz
+  apply_patch_fuzz edit_fuzz tags_fuzz context_format_fuzz
 golden="${BELUGA_GOLDEN_DIR:-../shared/golden}"
 corpus=fuzz-corpus
 mkdir -p "$corpus/safetensors" "$corpus/config" "$corpus/dsml" "$corpus/tokenizer"
@@ -63,6 +63,12 @@ mkdir -p "$corpus/tags"
 printf '\x02class A:\n    def f(self):\n        return g(1)\n' > "$corpus/tags/py"
 printf '\x04interface I { m(): void }\nclass C { constructor() {} a() { require("x"); } }\n' > "$corpus/tags/ts"
 printf '\x07struct S; impl T for S { fn f(&self) { g(); } }\n' > "$corpus/tags/rs"
+# Context format seeds: byte 0 picks the property (0 read, 1 FILE round
+# trip, 2 diff round trip), two texts separated by NUL.
+mkdir -p "$corpus/context"
+printf '\x00=== FILE a.c (2 lines) ===\nint a;\n=== DIFF a.c (4 lines) ===\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n' > "$corpus/context/read"
+printf '\x01src/a -> b (1).c\x00line one\r\nline two' > "$corpus/context/file"
+printf '\x02one\ntwo\nthree\nfour\n\x00one\n2\nthree\nfour\nfive' > "$corpus/context/diff"
 export ASAN_OPTIONS=detect_leaks=1
 "$build/tests/fuzz/safetensors_header_fuzz" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/safetensors"
@@ -78,3 +84,5 @@ BELUGA_GOLDEN_DIR="$golden" "$build/tests/fuzz/tokenizer_fuzz" -max_total_time="
   -print_final_stats=1 "$corpus/edit"
 "$build/tests/fuzz/tags_fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/tags"
+"$build/tests/fuzz/context_format_fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=4096 \
+  -print_final_stats=1 "$corpus/context"

@@ -208,6 +208,18 @@ TEST_CASE("base plus deltas describe the current files after every kind of chang
   CHECK(again.text == second.text);
 }
 
+TEST_CASE("files with mixed line endings are reproduced exactly by deltas", "[context]") {
+  Packer p;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "line " + std::to_string(i) + (i % 3 ? "\n" : "\r\n");
+  p.write("mixed.txt", text);
+  auto base = require_ok(pack_context(p.options(100000), p.index()));
+  p.write("mixed.txt", text + "added\r\n");
+  auto delta = require_ok(update_context(p.options(100000), p.index(), base.id));
+  CHECK(delta.diffs + delta.replaced == 1);
+  check_describes_current_files(p, {base.text, delta.text});
+}
+
 TEST_CASE("signature-only files are restated when their definitions change", "[context]") {
   Packer p;
   // Signatures are a definition's first line: keep bodies off it.
