@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/cpu/linear_kernels.h"
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/model/dtype.h"
@@ -73,15 +74,11 @@ void dequantize_rows(const LinearWeight& w, int64_t row_begin, int64_t row_end, 
   }
 }
 
-void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::span<float> y, ActivationQuant mode) {
-  const int64_t in = w.in, out = w.out;
-  std::span<const float> input = x;
-  std::vector<float> quantised;
-  if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
-    quantised.assign(x.begin(), x.begin() + rows * in);
-    for (int64_t r = 0; r < rows; ++r) fp8_quant_dequant(std::span<float>(quantised).subspan(r * in, in), 128);
-    input = quantised;
-  }
+namespace {
+
+void linear_reference(const LinearWeight& w, int64_t row_begin, int64_t out, std::span<const float> input,
+                      int64_t rows, std::span<float> y) {
+  const int64_t in = w.in;
   // Parallel over output rows: each task dequantises a few weight rows once
   // and applies them to every input row.
   constexpr int64_t kRowsPerStep = 16;
@@ -89,7 +86,7 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
     std::vector<float> weights(static_cast<size_t>(kRowsPerStep * in));
     for (int64_t o0 = begin; o0 < end; o0 += kRowsPerStep) {
       const int64_t o1 = std::min(end, o0 + kRowsPerStep);
-      dequantize_rows(w, o0, o1, weights);
+      dequantize_rows(w, row_begin + o0, row_begin + o1, weights);
       for (int64_t r = 0; r < rows; ++r) {
         const float* xr = input.data() + r * in;
         for (int64_t o = o0; o < o1; ++o) {
@@ -100,6 +97,75 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
         }
       }
     }
+  });
+}
+
+kernels::LinearArgs kernel_args(const LinearWeight& w, const float* x, int64_t rows, float* y) {
+  kernels::LinearArgs a;
+  a.storage = w.storage;
+  a.f32 = w.storage == WeightStorage::kBF16 && w.dtype == DType::F32;
+  a.in = w.in;
+  a.out = w.out;
+  a.weight = w.weight.data();
+  a.scale = w.scale.data();
+  switch (w.storage) {
+    case WeightStorage::kFP8:
+      a.block_rows = w.fp8_block.rows;
+      a.block_cols = w.fp8_block.cols;
+      break;
+    case WeightStorage::kFP4:
+      a.block_cols = 32;
+      break;
+    case WeightStorage::kBF16:
+      a.block_cols = 128;
+      break;
+  }
+  a.scale_cols = (w.in + a.block_cols - 1) / a.block_cols;
+  a.x = x;
+  a.rows = rows;
+  a.y = y;
+  return a;
+}
+
+bool simd_shape(const kernels::LinearArgs& a) { return a.block_cols % 16 == 0 && a.in % a.block_cols == 0; }
+
+}  // namespace
+
+bool linear_uses_simd(const LinearWeight& w) {
+  return kernels::avx2_available() && simd_shape(kernel_args(w, nullptr, 0, nullptr));
+}
+
+void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::span<float> y, ActivationQuant mode,
+            LinearKernel kernel) {
+  linear_row_range(w, 0, w.out, x, rows, y, mode, kernel);
+}
+
+void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_count, std::span<const float> x,
+                      int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
+  std::span<const float> input = x;
+  std::vector<float> quantised;
+  if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
+    quantised.assign(x.begin(), x.begin() + rows * w.in);
+    for (int64_t r = 0; r < rows; ++r) fp8_quant_dequant(std::span<float>(quantised).subspan(r * w.in, w.in), 128);
+    input = quantised;
+  }
+  if (kernel == LinearKernel::kReference) return linear_reference(w, row_begin, row_count, input, rows, y);
+
+  kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
+  base.row0 = row_begin;
+  base.out = row_count;
+  const bool simd = kernel == LinearKernel::kFast && kernels::avx2_available() && simd_shape(base);
+  parallel_for(row_count, 64, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> acc, wbuf;  // grown, never shrunk: no allocation per call once warm
+    acc.resize(std::max(acc.size(), static_cast<size_t>(rows * kernels::kTileRows * kernels::kLanes)));
+    wbuf.resize(std::max(wbuf.size(), static_cast<size_t>(kernels::kTileRows * base.block_cols)));
+    kernels::LinearArgs a = base;
+    a.acc = acc.data();
+    a.wbuf = wbuf.data();
+    if (simd)
+      kernels::linear_rows_avx2(a, begin, end);
+    else
+      kernels::linear_rows_portable(a, begin, end);
   });
 }
 

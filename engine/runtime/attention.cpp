@@ -223,22 +223,18 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
   }
 
   // Grouped low-rank output: group g of the heads goes through rows
-  // [g*o_lora, (g+1)*o_lora) of wo_a (dequantised, no activation quant).
+  // [g*o_lora, (g+1)*o_lora) of wo_a (the weight as stored, no activation
+  // quant): one linear per group over that group's slice of every row.
   const int64_t groups = c.o_groups, rank = c.o_lora_rank, group_in = heads * hd / groups;
   std::vector<float> low(n * static_cast<size_t>(groups * rank));
-  cpu::parallel_for(w.wo_a.out, 16, [&](int64_t begin, int64_t end) {
-    std::vector<float> weight_row(static_cast<size_t>(group_in));
-    for (int64_t row = begin; row < end; ++row) {
-      cpu::dequantize_rows(w.wo_a, row, row + 1, weight_row);
-      const int64_t g = row / rank;
-      for (size_t r = 0; r < n; ++r) {
-        const float* og = o.data() + r * heads * hd + g * group_in;
-        float sum = 0.0f;
-        for (int64_t i = 0; i < group_in; ++i) sum += weight_row[static_cast<size_t>(i)] * og[i];
-        low[r * groups * rank + row] = sum;
-      }
-    }
-  });
+  std::vector<float> slice(n * static_cast<size_t>(group_in)), part(n * static_cast<size_t>(rank));
+  for (int64_t g = 0; g < groups; ++g) {
+    for (size_t r = 0; r < n; ++r)
+      std::copy_n(o.data() + r * heads * hd + g * group_in, group_in, slice.data() + r * group_in);
+    cpu::linear_row_range(w.wo_a, g * rank, rank, slice, static_cast<int64_t>(n), part, cpu::ActivationQuant::kPlain);
+    for (size_t r = 0; r < n; ++r)
+      std::copy_n(part.data() + r * rank, rank, low.data() + r * groups * rank + g * rank);
+  }
   cpu::linear(w.wo_b, low, static_cast<int64_t>(n), out);
 }
 

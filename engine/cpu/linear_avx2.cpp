@@ -1,0 +1,151 @@
+// The fast linear (linear.h) with AVX2 + FMA + F16C intrinsics. Performs
+// exactly the operations of linear_portable.cpp in the same order, so the
+// two are bit-identical; only the decoding of stored weights and the 16
+// lanes are vectorised.
+//
+// The functions are compiled for AVX2 through a target attribute (not
+// -mavx2 on the file), so nothing else in the program can pick up AVX2
+// code, and they run only after avx2_available() said yes. Nothing inside
+// calls into the standard library, whose inline functions would otherwise
+// be compiled for AVX2 here and could be shared with the rest of the
+// program by the linker.
+#include "engine/cpu/linear_kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define BELUGA_AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
+
+namespace beluga::cpu::kernels {
+
+#ifdef BELUGA_AVX2
+namespace {
+
+// 16 e4m3 bytes -> 16 floats of value e4m3 / 256 (the bits moved into an f16).
+BELUGA_AVX2 inline void decode_fp8_16(const uint8_t* src, float* dst) {
+  __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+  __m256i sign = _mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x80)), 8);
+  __m256i rest = _mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x7F)), 7);
+  __m256i half = _mm256_or_si256(sign, rest);
+  _mm256_storeu_ps(dst, _mm256_cvtph_ps(_mm256_castsi256_si128(half)));
+  _mm256_storeu_ps(dst + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(half, 1)));
+}
+
+// 8 e2m1 nibbles (one per int32 lane) -> 8 floats.
+BELUGA_AVX2 inline __m256 decode_fp4_8(__m256i nibbles) {
+  const __m256 magnitudes = _mm256_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f);
+  __m256 mag = _mm256_permutevar8x32_ps(magnitudes, _mm256_and_si256(nibbles, _mm256_set1_epi32(7)));
+  __m256i sign = _mm256_slli_epi32(_mm256_and_si256(nibbles, _mm256_set1_epi32(8)), 28);
+  return _mm256_or_ps(mag, _mm256_castsi256_ps(sign));
+}
+
+// 16 packed bytes = 32 e2m1 values (low nibble first) -> 32 floats.
+BELUGA_AVX2 inline void decode_fp4_32(const uint8_t* src, float* dst) {
+  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+  __m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0F));
+  __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0F));
+  __m128i first = _mm_unpacklo_epi8(lo, hi);   // columns 0..15
+  __m128i second = _mm_unpackhi_epi8(lo, hi);  // columns 16..31
+  _mm256_storeu_ps(dst, decode_fp4_8(_mm256_cvtepu8_epi32(first)));
+  _mm256_storeu_ps(dst + 8, decode_fp4_8(_mm256_cvtepu8_epi32(_mm_srli_si128(first, 8))));
+  _mm256_storeu_ps(dst + 16, decode_fp4_8(_mm256_cvtepu8_epi32(second)));
+  _mm256_storeu_ps(dst + 24, decode_fp4_8(_mm256_cvtepu8_epi32(_mm_srli_si128(second, 8))));
+}
+
+BELUGA_AVX2 inline void decode_bf16_8(const uint8_t* src, float* dst) {
+  __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+  _mm256_storeu_ps(dst, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+}
+
+// Columns [c0, c0 + n) of output row o, n a multiple of 16 (of 32 for FP4).
+BELUGA_AVX2 void decode_block(const LinearArgs& a, int64_t o, int64_t c0, int64_t n, float* dst) {
+  switch (a.storage) {
+    case WeightStorage::kFP8: {
+      const uint8_t* src = a.weight + (a.row0 + o) * a.in + c0;
+      for (int64_t c = 0; c < n; c += 16) decode_fp8_16(src + c, dst + c);
+      break;
+    }
+    case WeightStorage::kFP4: {
+      const uint8_t* src = a.weight + (a.row0 + o) * (a.in / 2) + c0 / 2;
+      for (int64_t c = 0; c < n; c += 32) decode_fp4_32(src + c / 2, dst + c);
+      break;
+    }
+    case WeightStorage::kBF16:
+      if (a.f32) {
+        const float* src = reinterpret_cast<const float*>(a.weight) + (a.row0 + o) * a.in + c0;
+        for (int64_t c = 0; c < n; c += 8) _mm256_storeu_ps(dst + c, _mm256_loadu_ps(src + c));
+      } else {
+        const uint8_t* src = a.weight + ((a.row0 + o) * a.in + c0) * 2;
+        for (int64_t c = 0; c < n; c += 8) decode_bf16_8(src + 2 * c, dst + c);
+      }
+      break;
+  }
+}
+
+}  // namespace
+
+bool avx2_available() {
+  static const bool available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                __builtin_cpu_supports("f16c");
+  return available;
+}
+
+namespace {
+
+// Output rows [o0, o0 + Tile) of every input row. Tile is a compile-time
+// constant so the 2 x Tile partial sums live in registers.
+template <int Tile>
+BELUGA_AVX2 void tile_rows(const LinearArgs& a, int64_t o0) {
+  for (int64_t i = 0; i < a.rows * kTileRows * kLanes; i += 8) _mm256_storeu_ps(a.acc + i, _mm256_setzero_ps());
+  const int64_t n = a.block_cols;  // the caller checked: in is a multiple of block_cols
+  for (int64_t c0 = 0, block = 0; c0 < a.in; c0 += n, ++block) {
+    __m256 mult[Tile];
+    for (int t = 0; t < Tile; ++t) {
+      decode_block(a, o0 + t, c0, n, a.wbuf + t * n);
+      mult[t] = _mm256_set1_ps(block_multiplier(a, o0 + t, block));
+    }
+    for (int64_t r = 0; r < a.rows; ++r) {
+      const float* x = a.x + r * a.in + c0;
+      __m256 p0[Tile], p1[Tile];
+      for (int t = 0; t < Tile; ++t) p0[t] = p1[t] = _mm256_setzero_ps();
+      for (int64_t c = 0; c < n; c += 16) {
+        const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+        for (int t = 0; t < Tile; ++t) {
+          const float* w = a.wbuf + t * n + c;
+          p0[t] = _mm256_fmadd_ps(_mm256_loadu_ps(w), x0, p0[t]);
+          p1[t] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8), x1, p1[t]);
+        }
+      }
+      for (int t = 0; t < Tile; ++t) {
+        float* acc = a.acc + (r * kTileRows + t) * kLanes;
+        _mm256_storeu_ps(acc, _mm256_fmadd_ps(p0[t], mult[t], _mm256_loadu_ps(acc)));
+        _mm256_storeu_ps(acc + 8, _mm256_fmadd_ps(p1[t], mult[t], _mm256_loadu_ps(acc + 8)));
+      }
+    }
+  }
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int t = 0; t < Tile; ++t) a.y[r * a.out + o0 + t] = reduce_lanes(a.acc + (r * kTileRows + t) * kLanes);
+}
+
+}  // namespace
+
+BELUGA_AVX2 void linear_rows_avx2(const LinearArgs& a, int64_t begin, int64_t end) {
+  static_assert(kTileRows == 4);
+  int64_t o0 = begin;
+  for (; o0 + 4 <= end; o0 += 4) tile_rows<4>(a, o0);
+  switch (end - o0) {
+    case 3: tile_rows<3>(a, o0); break;
+    case 2: tile_rows<2>(a, o0); break;
+    case 1: tile_rows<1>(a, o0); break;
+    default: break;
+  }
+}
+
+#else  // not x86-64 with GCC/Clang: the portable kernel only
+
+bool avx2_available() { return false; }
+void linear_rows_avx2(const LinearArgs& a, int64_t begin, int64_t end) { linear_rows_portable(a, begin, end); }
+
+#endif
+
+}  // namespace beluga::cpu::kernels

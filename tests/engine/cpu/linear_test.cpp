@@ -1,0 +1,107 @@
+// The fast CPU linear (engine/cpu/linear.h) against the reference, in every
+// storage: close to it, bit-identical between its SIMD and portable forms,
+// and bit-identical whatever the batch size.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "engine/cpu/linear.h"
+#include "engine/model/dtype.h"
+#include "tests/engine/test_weights.h"
+
+using namespace beluga;
+using beluga::testing::random_floats;
+using beluga::testing::TestWeight;
+
+namespace {
+
+struct Shape {
+  const char* name;
+  WeightStorage storage;
+  DType dtype;
+  int64_t out, in;
+};
+
+// SIMD-eligible shapes and ones that fall back (columns not a multiple of
+// the scale block or of 16).
+const Shape kShapes[] = {
+    {"bf16", WeightStorage::kBF16, DType::BF16, 37, 256},
+    {"bf16 ragged", WeightStorage::kBF16, DType::BF16, 9, 20},
+    {"f32", WeightStorage::kBF16, DType::F32, 21, 384},
+    {"fp8", WeightStorage::kFP8, DType::F8_E4M3, 150, 512},
+    {"fp8 partial blocks", WeightStorage::kFP8, DType::F8_E4M3, 17, 200},
+    {"fp4", WeightStorage::kFP4, DType::I8, 33, 320},
+    {"fp4 ragged", WeightStorage::kFP4, DType::I8, 12, 48},
+};
+
+std::vector<float> run(const LinearWeight& w, const std::vector<float>& x, int64_t rows, cpu::LinearKernel kernel) {
+  std::vector<float> y(static_cast<size_t>(rows * w.out));
+  cpu::linear(w, x, rows, y, cpu::ActivationQuant::kAsWeight, kernel);
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 7);
+    const int64_t rows = 3;
+    auto x = random_floats(static_cast<size_t>(rows * s.in), 11);
+    auto reference = run(tw.w, x, rows, cpu::LinearKernel::kReference);
+    auto fast = run(tw.w, x, rows, cpu::LinearKernel::kFast);
+    auto portable = run(tw.w, x, rows, cpu::LinearKernel::kPortable);
+    float worst = 0, scale = 1;
+    for (size_t i = 0; i < reference.size(); ++i) {
+      worst = std::max(worst, std::fabs(fast[i] - reference[i]));
+      scale = std::max(scale, std::fabs(reference[i]));
+    }
+    INFO("max |fast - reference| " << worst << " at scale " << scale);
+    CHECK(worst <= 2e-5f * scale);
+    // The SIMD kernel (when this CPU has it) performs the portable operations exactly.
+    CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+  }
+}
+
+TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
+    const int64_t rows = 5;
+    auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
+    auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
+      auto single = run(tw.w, one, 1, cpu::LinearKernel::kFast);
+      CHECK(std::memcmp(single.data(), batch.data() + r * s.out, single.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("the SIMD path is taken where the shape allows", "[cpu][linear]") {
+  TestWeight fp8(WeightStorage::kFP8, DType::F8_E4M3, 8, 256, 1);
+  TestWeight ragged(WeightStorage::kFP8, DType::F8_E4M3, 8, 200, 1);
+  CHECK_FALSE(cpu::linear_uses_simd(ragged.w));
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    CHECK(cpu::linear_uses_simd(fp8.w));
+  else
+    WARN("this CPU has no AVX2/FMA/F16C: only the portable kernel was tested");
+}
+
+TEST_CASE("a row range of a weight gives the same bits as those rows of the whole", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 9);
+    const int64_t rows = 2, begin = s.out / 3, count = s.out - s.out / 3 - 1;  // crosses FP8 scale rows unaligned
+    auto x = random_floats(static_cast<size_t>(rows * s.in), 13);
+    for (auto kernel : {cpu::LinearKernel::kFast, cpu::LinearKernel::kReference}) {
+      auto whole = run(tw.w, x, rows, kernel);
+      std::vector<float> part(static_cast<size_t>(rows * count));
+      cpu::linear_row_range(tw.w, begin, count, x, rows, part, cpu::ActivationQuant::kAsWeight, kernel);
+      for (int64_t r = 0; r < rows; ++r)
+        CHECK(std::memcmp(part.data() + r * count, whole.data() + r * s.out + begin, count * sizeof(float)) == 0);
+    }
+  }
+}
