@@ -92,6 +92,37 @@ bool avx2_available() {
 
 namespace {
 
+// Input rows [r0, r0 + 3) against the Tile decoded weight rows of one scale
+// block, one half of the lanes at a time (lanes 0-7, then 8-15): each lane's
+// chain of fused multiply-adds is the one the single-row loop in tile_rows
+// performs, so results do not change, but 3 x Tile partial sums share each
+// weight and input load (prefill is bound by loads otherwise).
+template <int Tile>
+BELUGA_AVX2 inline void three_rows(const LinearArgs& a, int64_t c0, int64_t r0, const __m256* mult) {
+  const int64_t n = a.block_cols;
+  const float* x0 = a.x + r0 * a.in + c0;
+  const float* x1 = x0 + a.in;
+  const float* x2 = x1 + a.in;
+  for (int half = 0; half < 16; half += 8) {
+    __m256 p[Tile][3];
+    for (int t = 0; t < Tile; ++t) p[t][0] = p[t][1] = p[t][2] = _mm256_setzero_ps();
+    for (int64_t c = half; c < n; c += 16) {
+      const __m256 v0 = _mm256_loadu_ps(x0 + c), v1 = _mm256_loadu_ps(x1 + c), v2 = _mm256_loadu_ps(x2 + c);
+      for (int t = 0; t < Tile; ++t) {
+        const __m256 w = _mm256_loadu_ps(a.wbuf + t * n + c);
+        p[t][0] = _mm256_fmadd_ps(w, v0, p[t][0]);
+        p[t][1] = _mm256_fmadd_ps(w, v1, p[t][1]);
+        p[t][2] = _mm256_fmadd_ps(w, v2, p[t][2]);
+      }
+    }
+    for (int t = 0; t < Tile; ++t)
+      for (int r = 0; r < 3; ++r) {
+        float* acc = a.acc + ((r0 + r) * kTileRows + t) * kLanes + half;
+        _mm256_storeu_ps(acc, _mm256_fmadd_ps(p[t][r], mult[t], _mm256_loadu_ps(acc)));
+      }
+  }
+}
+
 // Output rows [o0, o0 + Tile) of every input row. Tile is a compile-time
 // constant so the 2 x Tile partial sums live in registers.
 template <int Tile>
@@ -104,7 +135,9 @@ BELUGA_AVX2 void tile_rows(const LinearArgs& a, int64_t o0) {
       decode_block(a, o0 + t, c0, n, a.wbuf + t * n);
       mult[t] = _mm256_set1_ps(block_multiplier(a, o0 + t, block));
     }
-    for (int64_t r = 0; r < a.rows; ++r) {
+    int64_t r = 0;
+    for (; r + 3 <= a.rows; r += 3) three_rows<Tile>(a, c0, r, mult);
+    for (; r < a.rows; ++r) {
       const float* x = a.x + r * a.in + c0;
       __m256 p0[Tile], p1[Tile];
       for (int t = 0; t < Tile; ++t) p0[t] = p1[t] = _mm256_setzero_ps();
