@@ -4,10 +4,11 @@
 //   engine_bench --model DIR            [--prompt N=64] [--decode M=8] [--seed S]
 //   engine_bench --synth CONFIG --cache DIR  (synthesises DIR once, then as above)
 //
-// The defaults are small because the CPU kernels are the reference ones
-// (weights dequantised per use, scalar dot products): on a 2-core machine the
-// 1.4 GB bench config prefills ~1.7 tokens/s and decodes at 6-14 s/token, so
-// 256 + 32 tokens would take ~7 minutes. Pass larger sizes where it is faster.
+// The defaults are small because a 2-core machine is slow: with the fused
+// AVX2 kernels (engine/cpu/linear.h) the 1.4 GB bench config prefills a few
+// tokens/s and decodes in under a second per token. `beluga bench decode`
+// and `beluga bench prefill` are the command-line form of the same
+// measurements (daemon/bench_command.cpp).
 //
 // Steps, all in one process so the numbers describe one machine state:
 //   1. memory bandwidth: a multi-threaded streaming read of a 1 GiB buffer,
@@ -38,6 +39,7 @@
 #include <vector>
 
 #include "bench/checkpoint_cache.h"
+#include "bench/engine_measure.h"
 #include "bench/memory_bandwidth.h"
 #include "bench/weight_traffic.h"
 #include "engine/cpu/thread_pool.h"
@@ -60,31 +62,8 @@ struct Options {
   int threads = 0;  // accepted for command-line compatibility; the engine pool uses every hardware thread
 };
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
 double gb(uint64_t bytes) { return static_cast<double>(bytes) / 1e9; }
 double mb(uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
-
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
-// Reads every safetensors file of `folder` once; returns the bytes read.
-uint64_t warm_page_cache(const std::string& folder) {
-  uint64_t bytes = 0;
-  std::vector<char> buffer(8u << 20);
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-    if (!entry.is_regular_file(ec) || entry.path().extension() != ".safetensors") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    while (in) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      bytes += static_cast<uint64_t>(in.gcount());
-    }
-  }
-  return bytes;
-}
 
 int run(const Options& options) {
   std::string folder = options.model_dir;
@@ -103,7 +82,7 @@ int run(const Options& options) {
     std::fprintf(stderr, "engine_bench: %s\n", config.message().c_str());
     return 1;
   }
-  std::printf("beluga engine_bench (CPU reference kernels)\n");
+  std::printf("beluga engine_bench (CPU)\n");
   const BandwidthResult bandwidth = measure_read_bandwidth(kBandwidthBufferBytes, kBandwidthPasses);
   if (bandwidth.gb_per_s <= 0.0) {
     std::fprintf(stderr, "engine_bench: could not allocate the %llu-byte bandwidth buffer\n",
@@ -114,9 +93,9 @@ int run(const Options& options) {
               bandwidth.gb_per_s, static_cast<double>(bandwidth.buffer_bytes) / (1ull << 30), bandwidth.threads,
               bandwidth.passes, bandwidth.median_gb_per_s);
 
-  const auto warm_start = Clock::now();
+  const auto warm_start = std::chrono::steady_clock::now();
   const uint64_t warmed = warm_page_cache(folder);
-  const double warm_s = seconds_since(warm_start);
+  const double warm_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - warm_start).count();
   auto loaded = Model::load(folder);
   if (!loaded) {
     std::fprintf(stderr, "engine_bench: %s\n", loaded.message().c_str());
@@ -132,39 +111,23 @@ int run(const Options& options) {
               cpu::worker_count());
   std::fflush(stdout);
 
-  // Prefill.
-  std::mt19937_64 rng(options.seed);
-  std::uniform_int_distribution<int32_t> token_dist(0, static_cast<int32_t>(c.vocab_size - 1));
-  std::vector<int32_t> prompt(static_cast<size_t>(options.prompt_tokens));
-  for (int32_t& t : prompt) t = token_dist(rng);
-  StackState state = model.new_state();
-  const auto prefill_start = Clock::now();
-  const SequenceChunk prefill_chunk{&state, prompt};
-  auto prefilled = model.forward({&prefill_chunk, 1}, ForwardOptions{});
-  const double prefill_s = seconds_since(prefill_start);
-  if (!prefilled) {
-    std::fprintf(stderr, "engine_bench: prefill: %s\n", prefilled.message().c_str());
+  auto prefill_s = time_prefill(model, options.prompt_tokens, options.seed);
+  if (!prefill_s) {
+    std::fprintf(stderr, "engine_bench: prefill: %s\n", prefill_s.message().c_str());
     return 1;
   }
-  const double prefill_tps = static_cast<double>(options.prompt_tokens) / prefill_s;
+  const double prefill_tps = static_cast<double>(options.prompt_tokens) / *prefill_s;
   std::printf("prefill            %8.2f tokens/s  %lld tokens in %.2f s\n", prefill_tps,
-              static_cast<long long>(options.prompt_tokens), prefill_s);
+              static_cast<long long>(options.prompt_tokens), *prefill_s);
   std::fflush(stdout);
 
-  // Decode, greedy.
-  int32_t next = argmax((*prefilled)[0].logits);
-  const auto decode_start = Clock::now();
-  for (int64_t i = 0; i < options.decode_tokens; ++i) {
-    const SequenceChunk step{&state, {&next, 1}};
-    auto decoded = model.forward({&step, 1}, ForwardOptions{});
-    if (!decoded) {
-      std::fprintf(stderr, "engine_bench: decode step %lld: %s\n", static_cast<long long>(i), decoded.message().c_str());
-      return 1;
-    }
-    next = argmax((*decoded)[0].logits);
+  // Decode, greedy, after a prompt of the same length (its prefill untimed).
+  auto decoded = time_decode(model, 1, options.prompt_tokens, options.decode_tokens, options.seed);
+  if (!decoded) {
+    std::fprintf(stderr, "engine_bench: decode: %s\n", decoded.message().c_str());
+    return 1;
   }
-  const double decode_s = seconds_since(decode_start);
-  const double decode_tps = options.decode_tokens > 0 ? static_cast<double>(options.decode_tokens) / decode_s : 0.0;
+  const double decode_s = decoded->seconds, decode_tps = decoded->tokens_per_s();
   std::printf("decode             %8.2f tokens/s  %lld tokens in %.2f s, %.1f ms/token (greedy, after the prompt)\n",
               decode_tps, static_cast<long long>(options.decode_tokens), decode_s,
               options.decode_tokens > 0 ? 1e3 * decode_s / static_cast<double>(options.decode_tokens) : 0.0);

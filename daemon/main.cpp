@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "daemon/bench_command.h"
 #include "daemon/context_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
 
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
   beluga::add_context_command(app);    // likewise
+  beluga::add_bench_commands(app);     // likewise
 
   CLI11_PARSE(app, argc, argv);
 

@@ -1,0 +1,33 @@
+// Timed runs of the CPU engine shared by bench/engine_bench.cpp and
+// `beluga bench decode|prefill` (daemon/bench_command.cpp). Each prompt is
+// seeded random token ids; decoding is greedy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/base/result.h"
+#include "engine/runtime/model.h"
+
+namespace beluga::bench {
+
+// Reads every safetensors file of `folder` once (so a cold disk is not
+// charged to the first forward pass); returns the bytes read.
+uint64_t warm_page_cache(const std::string& folder);
+
+// Seconds of one forward of `tokens` prompt tokens on a fresh state.
+Result<double> time_prefill(const Model& model, int64_t tokens, uint64_t seed);
+
+struct DecodeTiming {
+  int64_t batch = 1;    // sequences decoded together, one token each per step
+  int64_t steps = 0;
+  double seconds = 0;
+  double tokens_per_s() const { return seconds > 0 ? static_cast<double>(batch * steps) / seconds : 0; }
+  double steps_per_s() const { return seconds > 0 ? static_cast<double>(steps) / seconds : 0; }
+};
+
+// `batch` sequences, each prefilled with `prompt` tokens (untimed), then
+// `steps` forward passes of one token per sequence (timed).
+Result<DecodeTiming> time_decode(const Model& model, int64_t batch, int64_t prompt, int64_t steps, uint64_t seed);
+
+}  // namespace beluga::bench

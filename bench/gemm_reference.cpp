@@ -1,0 +1,73 @@
+#include "bench/gemm_reference.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "engine/cpu/linear.h"
+
+#ifdef BELUGA_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace beluga::bench {
+
+#ifdef BELUGA_HAVE_OPENBLAS
+
+namespace {
+
+void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m, GemmReference& ref) {
+  if (m <= 0 || rows <= 0) return;
+  std::vector<float> weights(static_cast<size_t>(rows * w.in));
+  cpu::dequantize_rows(w, row_begin, row_begin + rows, weights);
+  std::vector<float> x(static_cast<size_t>(m * w.in), 0.01f), y(static_cast<size_t>(m * rows));
+  auto gemm = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(rows),
+                static_cast<int>(w.in), 1.0f, x.data(), static_cast<int>(w.in), weights.data(), static_cast<int>(w.in),
+                0.0f, y.data(), static_cast<int>(rows));
+  };
+  gemm();  // warm-up: thread start, page faults
+  auto start = std::chrono::steady_clock::now();
+  gemm();
+  ref.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ref.flops += 2.0 * static_cast<double>(m) * static_cast<double>(rows) * static_cast<double>(w.in);
+  ++ref.gemms;
+}
+
+}  // namespace
+
+bool openblas_available() { return true; }
+
+GemmReference openblas_prefill_reference(const ModelWeights& weights, int64_t tokens) {
+  GemmReference ref;
+  const ModelConfig& c = weights.config();
+  const int64_t per_expert = std::max<int64_t>(1, tokens * c.num_experts_per_tok / std::max<int64_t>(1, c.n_routed_experts));
+  for (const BlockWeights& b : weights.blocks()) {
+    const AttentionWeights& a = b.attn;
+    for (const LinearWeight* w : {&a.wq_a, &a.wq_b, &a.wkv, &a.wo_b}) time_gemm(*w, 0, w->out, tokens, ref);
+    const int64_t groups = c.o_groups, rank = c.o_lora_rank;
+    for (int64_t g = 0; g < groups; ++g) time_gemm(a.wo_a, g * rank, rank, tokens, ref);
+    if (a.compressor)
+      for (const LinearWeight* w : {&a.compressor->wkv, &a.compressor->wgate}) time_gemm(*w, 0, w->out, tokens, ref);
+    if (a.indexer)
+      for (const LinearWeight* w : {&a.indexer->wq_b, &a.indexer->weights_proj, &a.indexer->compressor.wkv,
+                                    &a.indexer->compressor.wgate})
+        time_gemm(*w, 0, w->out, tokens, ref);
+    time_gemm(b.ffn.gate, 0, b.ffn.gate.out, tokens, ref);
+    for (const ExpertWeights& e : b.ffn.shared)
+      for (const LinearWeight* w : {&e.w1, &e.w3, &e.w2}) time_gemm(*w, 0, w->out, tokens, ref);
+    for (const ExpertWeights& e : b.ffn.experts)
+      for (const LinearWeight* w : {&e.w1, &e.w3, &e.w2}) time_gemm(*w, 0, w->out, per_expert, ref);
+  }
+  time_gemm(weights.head(), 0, weights.head().out, tokens, ref);
+  return ref;
+}
+
+#else
+
+bool openblas_available() { return false; }
+GemmReference openblas_prefill_reference(const ModelWeights&, int64_t) { return {}; }
+
+#endif
+
+}  // namespace beluga::bench
