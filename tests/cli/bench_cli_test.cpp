@@ -11,59 +11,45 @@
 #include "tests/cli/cli_support.h"
 #include "tests/test_support.h"
 
+using beluga::testing::json_keys;
 using beluga::testing::quote;
 using beluga::testing::Run;
 using beluga::testing::run_beluga;
 using beluga::testing::ScratchDir;
 using nlohmann::json;
 
-TEST_CASE("beluga bench decode and prefill print their documented JSON",
-          "[cli][bench]") {
+TEST_CASE("beluga bench decode and prefill print their documented JSON", "[cli][bench]") {
   ScratchDir dir;
   const std::string model = dir.file("micro");
-  const std::string config = quote(
-      beluga::testing::source_path("scripts/configs/v4-micro.config.json"));
-  REQUIRE(
-      run_beluga("model synth --config " + config + " --out " + quote(model))
-          .exit_code == 0);
+  const std::string config = quote(beluga::testing::source_path("scripts/configs/v4-micro.config.json"));
+  REQUIRE(run_beluga("model synth --config " + config + " --out " + quote(model)).exit_code == 0);
 
-  Run decode = run_beluga("bench decode --model " + quote(model) +
-                          " --json --tokens 2 --prompt 2 --bandwidth-mib 64");
+  Run decode = run_beluga("bench decode --model " + quote(model) + " --json --tokens 2 --prompt 2 --bandwidth-mib 64");
   INFO(decode.err);
   REQUIRE(decode.exit_code == 0);
   json d = json::parse(decode.out);
-  CHECK(beluga::testing::json_keys(d) ==
-        std::set<std::string>{"tokens_per_s", "bytes_per_token",
-                              "bandwidth_bytes_per_s", "roofline_ratio"});
+  CHECK(json_keys(d) == std::set<std::string>{"tokens_per_s", "bytes_per_token", "bandwidth_bytes_per_s", "roofline_ratio"});
   CHECK(d["tokens_per_s"].get<double>() > 0);
   CHECK(d["bytes_per_token"].get<double>() > 0);
   CHECK(d["bandwidth_bytes_per_s"].get<double>() > 0);
   CHECK(d["roofline_ratio"].get<double>() ==
-        Approx(d["bytes_per_token"].get<double>() *
-               d["tokens_per_s"].get<double>() /
+        Approx(d["bytes_per_token"].get<double>() * d["tokens_per_s"].get<double>() /
                d["bandwidth_bytes_per_s"].get<double>()));
 
-  Run batch =
-      run_beluga("bench decode --model " + quote(model) +
-                 " --json --tokens 2 --prompt 2 --batch 3 --bandwidth-mib 64");
+  Run batch = run_beluga("bench decode --model " + quote(model) + " --json --tokens 2 --prompt 2 --batch 3 --bandwidth-mib 64");
   REQUIRE(batch.exit_code == 0);
   CHECK(json::parse(batch.out)["tokens_per_s"].get<double>() > 0);
 
-  Run prefill = run_beluga("bench prefill --model " + quote(model) +
-                           " --json --tokens 4");
+  Run prefill = run_beluga("bench prefill --model " + quote(model) + " --json --tokens 4");
   INFO(prefill.err);
   REQUIRE(prefill.exit_code == 0);
   json p = json::parse(prefill.out);
-  CHECK(beluga::testing::json_keys(p) ==
-        std::set<std::string>{"tokens_per_s", "seconds", "openblas_seconds",
-                              "gemm_efficiency"});
+  CHECK(json_keys(p) == std::set<std::string>{"tokens_per_s", "seconds", "openblas_seconds", "gemm_efficiency"});
   CHECK(p["tokens_per_s"].get<double>() > 0);
-  CHECK((p["gemm_efficiency"].is_null() ||
-         p["gemm_efficiency"].get<double>() > 0));
+  CHECK((p["gemm_efficiency"].is_null() || p["gemm_efficiency"].get<double>() > 0));
 }
 
-TEST_CASE("beluga bench rejects a folder that is not a checkpoint",
-          "[cli][bench]") {
+TEST_CASE("beluga bench rejects a folder that is not a checkpoint", "[cli][bench]") {
   ScratchDir dir;
   Run run = run_beluga("bench prefill --model " + quote(dir.path()));
   CHECK(run.exit_code == 1);

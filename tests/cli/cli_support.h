@@ -22,19 +22,17 @@ struct Run {
 };
 
 // Single-quotes `s` for /bin/sh.
-inline std::string quote(const std::string &s) {
+inline std::string quote(const std::string& s) {
   std::string q = "'";
-  for (char c : s)
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
 
-inline Run run_beluga(const std::string &args, const std::string &input = "") {
+inline Run run_beluga(const std::string& args, const std::string& input = "") {
   ScratchDir io;
   write_text(io.file("in"), input);
-  const std::string command =
-      quote(BELUGA_BINARY) + " " + args + " <" + quote(io.file("in")) + " >" +
-      quote(io.file("out")) + " 2>" + quote(io.file("err"));
+  const std::string command = quote(BELUGA_BINARY) + " " + args + " <" + quote(io.file("in")) + " >" +
+                              quote(io.file("out")) + " 2>" + quote(io.file("err"));
   int status = std::system(command.c_str());
   Run run;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -44,25 +42,23 @@ inline Run run_beluga(const std::string &args, const std::string &input = "") {
 }
 
 // The keys of a JSON object, to compare with a documented contract.
-inline std::set<std::string> json_keys(const nlohmann::json &object) {
+inline std::set<std::string> json_keys(const nlohmann::json& object) {
   std::set<std::string> keys;
-  for (auto &[key, value] : object.items())
-    keys.insert(key);
+  for (auto& [key, value] : object.items()) keys.insert(key);
   return keys;
 }
 
 // A scratch workspace for commands that index it, with a private
 // $XDG_CACHE_HOME for the index (restored at scope exit).
 class CliWorkspace {
-public:
+ public:
   CliWorkspace() { ::setenv("XDG_CACHE_HOME", cache.path().c_str(), 1); }
   ~CliWorkspace() { ::unsetenv("XDG_CACHE_HOME"); }
-  CliWorkspace(const CliWorkspace &) = delete;
-  CliWorkspace &operator=(const CliWorkspace &) = delete;
+  CliWorkspace(const CliWorkspace&) = delete;
+  CliWorkspace& operator=(const CliWorkspace&) = delete;
 
-  void put(const std::string &relative, const std::string &text) const {
-    std::filesystem::create_directories(
-        std::filesystem::path(dir.file(relative)).parent_path());
+  void put(const std::string& relative, const std::string& text) const {
+    std::filesystem::create_directories(std::filesystem::path(dir.file(relative)).parent_path());
     write_text(dir.file(relative), text);
   }
   std::string path() const { return quote(dir.path()); }
@@ -71,4 +67,4 @@ public:
   ScratchDir cache;
 };
 
-} // namespace beluga::testing
+}  // namespace beluga::testing
