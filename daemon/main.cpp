@@ -6,6 +6,7 @@
 
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
+#include "daemon/run_command.h"
 #include "daemon/template_command.h"
 #include "daemon/tokenize_command.h"
 #include "daemon/tool_command.h"
@@ -95,6 +96,9 @@ int main(int argc, char** argv) {
   beluga::SymbolsCommand symbols;
   CLI::App* symbols_cmd = beluga::add_symbols_command(app, symbols);
 
+  beluga::RunCommand run;
+  CLI::App* run_cmd = beluga::add_run_command(app, run);
+
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
 
   CLI11_PARSE(app, argc, argv);
@@ -113,5 +117,6 @@ int main(int argc, char** argv) {
   if (*tool_cmd) return beluga::run_tool_command(tool);
   if (*index_cmd) return beluga::run_index(index);
   if (*symbols_cmd) return beluga::run_symbols(symbols);
+  if (*run_cmd) return beluga::run_run_command(run);
   return 1;
 }
