@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "daemon/chat_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
 #include "daemon/run_command.h"
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
   beluga::RunCommand run;
   CLI::App* run_cmd = beluga::add_run_command(app, run);
 
+  beluga::ChatCommand chat;
+  CLI::App* chat_cmd = beluga::add_chat_command(app, chat);
+
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
 
   CLI11_PARSE(app, argc, argv);
@@ -118,5 +122,6 @@ int main(int argc, char** argv) {
   if (*index_cmd) return beluga::run_index(index);
   if (*symbols_cmd) return beluga::run_symbols(symbols);
   if (*run_cmd) return beluga::run_run_command(run);
+  if (*chat_cmd) return beluga::run_chat_command(chat);
   return 1;
 }
