@@ -113,12 +113,20 @@ TurnResult Agent::run_turn(const std::string& prompt) {
   return result;
 }
 
-Status Agent::maybe_compact(TurnResult& result) {
-  auto prompt = render();
-  if (!prompt) return prompt.error();
-  const int64_t tokens = provider_->count_tokens(*prompt);
+int64_t Agent::prompt_tokens(const std::string& prompt) const {
+  // The last model call's prompt plus its output is a prefix of this one
+  // (the loop only appends): count only what was added since, rather than
+  // tokenizing a context of up to a million tokens on every step.
+  if (!counted_text_.empty() && prompt.size() >= counted_text_.size() &&
+      prompt.compare(0, counted_text_.size(), counted_text_) == 0)
+    return counted_tokens_ + provider_->count_tokens(std::string_view(prompt).substr(counted_text_.size()));
+  return provider_->count_tokens(prompt);
+}
+
+Result<bool> Agent::maybe_compact(const std::string& prompt, TurnResult& result) {
+  const int64_t tokens = prompt_tokens(prompt);
   const int64_t threshold = static_cast<int64_t>(static_cast<double>(options_.context_tokens) * options_.compact_at);
-  if (tokens + options_.max_output_tokens / 4 <= threshold) return {};
+  if (tokens + options_.max_output_tokens / 4 <= threshold) return false;
   // Compact everything before the running turn's last keep_recent_turns turns.
   const int64_t keep_turn = result.turn - options_.keep_recent_turns;
   size_t keep_from = 0;
@@ -127,9 +135,10 @@ Status Agent::maybe_compact(TurnResult& result) {
     if (tokens + 64 >= options_.context_tokens)
       return make_error("the conversation (" + std::to_string(tokens) + " tokens) no longer fits the context of " +
                         std::to_string(options_.context_tokens) + " tokens, and the running turn cannot be compacted");
-    return {};
+    return false;
   }
-  return compact_through(keep_from);
+  if (Status s = compact_through(keep_from); !s) return s.error();
+  return true;
 }
 
 bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
@@ -144,15 +153,21 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   const int64_t tokens_left = options_.max_turn_tokens - result.tokens_generated;
   if (tokens_left <= 0)
     return stop(StopReason::kOutputLimit, "the turn generated its limit of " + std::to_string(options_.max_turn_tokens) + " tokens");
-  if (Status s = maybe_compact(result); !s) {
-    if (!keep_going()) return stop(StopReason::kCancelled, "cancelled");
-    return stop(StopReason::kContextFull, s.message());
-  }
-
   auto start = Clock::now();
   auto prompt = render();
   result.render_ms += ms_since(start);
   if (!prompt) return stop(StopReason::kError, prompt.message());
+  auto compacted = maybe_compact(*prompt, result);
+  if (!compacted) {
+    if (!keep_going()) return stop(StopReason::kCancelled, "cancelled");
+    return stop(StopReason::kContextFull, compacted.message());
+  }
+  if (*compacted) {
+    start = Clock::now();
+    prompt = render();
+    result.render_ms += ms_since(start);
+    if (!prompt) return stop(StopReason::kError, prompt.message());
+  }
   const ThinkingMode mode = session_.thinking ? ThinkingMode::kThinking : ThinkingMode::kChat;
   const int64_t step = ++result.steps;
 
@@ -194,6 +209,10 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   result.tokens_generated += completion->tokens.empty() ? provider_->count_tokens(completion->text)
                                                          : static_cast<int64_t>(completion->tokens.size());
   if (completion->stop == CompletionStop::kCancelled) return stop(StopReason::kCancelled, "cancelled");
+  counted_text_ = request.prompt + completion->text;
+  counted_tokens_ = prompt_tokens(request.prompt) + (completion->tokens.empty()
+                                                         ? provider_->count_tokens(completion->text)
+                                                         : static_cast<int64_t>(completion->tokens.size()));
   start = Clock::now();
   // Providers return the text without the end-of-sentence token; the
   // parser needs it to tell a finished answer from one cut off.
