@@ -328,9 +328,11 @@ tools::ToolResult Agent::run_call(const ToolCall& call, int64_t step, TurnResult
   c.summary = summarize_call(call.name, call.arguments);
   emit(c);
 
+  // An unknown tool is a mistake to report as such, not a permission question.
+  if (registry_->find(call.name) == nullptr) return registry_->call(call.name, call.arguments, tool_context_);
+
   auto start = Clock::now();
-  PermissionPolicy effective = policy_;
-  PermissionVerdict verdict = decide(effective, call.name, call.arguments);
+  PermissionVerdict verdict = decide(policy_, call.name, call.arguments);
   if (verdict.decision == Decision::kAsk) {
     const std::string subject = permission_subject(call.name, call.arguments);
     for (const PermissionRule& grant : session_grants_)

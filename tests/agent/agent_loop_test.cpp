@@ -380,3 +380,18 @@ TEST_CASE("chat mode sessions render without reasoning and parse answers without
 }
 
 }  // namespace beluga::agent
+
+namespace beluga::agent {
+
+TEST_CASE("a call to an unknown tool is answered with the available tools not a permission refusal", "[agent]") {
+  Harness h;
+  auto agent = h.create({completion("", "", {{"run_tests", {}}}), completion("", "ok")}, PermissionMode::kDefault);
+  REQUIRE(agent->run_turn("test").reason == StopReason::kCompleted);
+  auto results = h.of(EventKind::kToolResult);
+  REQUIRE(results.size() == 1);
+  CHECK_THAT(results[0]->text, Contains("unknown tool 'run_tests'"));
+  CHECK_THAT(results[0]->text, Contains("shell"));
+  CHECK(h.of(EventKind::kPermission).empty());
+}
+
+}  // namespace beluga::agent
