@@ -324,3 +324,25 @@ TEST_CASE("Ctrl+C during a shell command cancels beluga run with status 130 and 
   REQUIRE(stored.size() == 3);  // user, the model's call, the call's (cancelled) result
   CHECK(stored[2].second["role"] == "tool");
 }
+
+TEST_CASE("beluga run asks on the terminal and follows the answers", "[cli][agent]") {
+  AgentSandbox s;
+  s.repo().write("a.txt", "hello world\n");
+  s.repo().commit_all("initial");
+  const auto edit = completion("", "", {{"edit", {{"path", "a.txt"}, {"old", "world"}, {"new", "beluga"}}}});
+  beluga::testing::write_replay(s.file("r.jsonl"), {edit, edit, completion("", "Done.")});
+  beluga::testing::write_text(s.file("answers"), "n\ny\n");
+  // util-linux `script` runs beluga on a pseudo-terminal fed with the answers.
+  const std::string command = std::string(BELUGA_BINARY) + " run greet --model " + quote("replay:" + s.file("r.jsonl")) +
+                              " --workspace " + quote(s.repo().root().string());
+  const std::string shell = "script -qec " + quote(command) + " /dev/null < " + quote(s.file("answers")) + " > " +
+                            quote(s.file("out")) + " 2>&1";
+  const int status = std::system(shell.c_str());
+  const std::string out = beluga::testing::read_text(s.file("out"));
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(out, Contains("Allow edit a.txt?"));
+  CHECK_THAT(out, Contains("denied"));
+  CHECK(s.repo().read("a.txt") == "hello beluga\n");
+}
