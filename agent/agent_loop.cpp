@@ -57,6 +57,13 @@ TurnResult Agent::run_turn(const std::string& prompt) {
     finish(StopReason::kError, turns.message());
   } else {
     result.turn = turns->empty() ? 1 : turns->back().number + 1;
+    // A previous turn that failed between a model turn and its results (the
+    // store refused a write) left calls unanswered: answer them so the
+    // transcript renders.
+    Status repaired;
+    if (!transcript_.empty())
+      repaired = answer_dangling_calls(transcript_.back().turn,
+                                       "not run: the turn stopped before this call's result was recorded");
     auto start = Clock::now();
     auto checkpoint = tools::create_checkpoint(workspace_, session_.id, "before turn " + std::to_string(result.turn));
     result.checkpoint_ms += ms_since(start);
@@ -71,7 +78,8 @@ TurnResult Agent::run_turn(const std::string& prompt) {
     user.role = Role::kUser;
     user.content = prompt;
     start = Clock::now();
-    Status stored = store_->begin_turn(session_.id, TurnRecord{result.turn, result.checkpoint, prompt, "", 0});
+    Status stored = repaired;
+    if (stored) stored = store_->begin_turn(session_.id, TurnRecord{result.turn, result.checkpoint, prompt, "", 0});
     if (stored) stored = store_message(result.turn, std::move(user));
     result.store_ms += ms_since(start);
     if (!stored) {
@@ -186,6 +194,16 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   };
   CompletionRequest request;
   request.prompt = std::move(prompt).value();
+  for (const TranscriptEntry& entry : transcript_) {
+    const Message& m = entry.message;
+    if (m.role != Role::kAssistant || entry.tokens.empty() || !m.raw_completion) continue;
+    std::string_view raw = *m.raw_completion;
+    if (raw.starts_with(dsv4::kThinkStart))
+      raw.remove_prefix(dsv4::kThinkStart.size());
+    else if (raw.starts_with(dsv4::kThinkEnd))
+      raw.remove_prefix(dsv4::kThinkEnd.size());
+    request.known.push_back(KnownTokens{std::string(raw), entry.tokens});
+  }
   request.max_tokens = std::min(options_.max_output_tokens, tokens_left);
   request.keep_going = [this] { return keep_going(); };
   request.on_text = [&](std::string_view text) {

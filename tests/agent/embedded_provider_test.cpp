@@ -67,6 +67,20 @@ TEST_CASE("the embedded provider prefills only what extends its last prompt and 
   CHECK(again->prefilled_tokens == again->prompt_tokens);
   CHECK(again->tokens == two->tokens);
 
+  // A new process (a resumed session) given the model's own ids for its
+  // turn builds exactly the transcript the first provider held.
+  auto fresh = open_model_provider(folder);
+  REQUIRE(fresh.ok());
+  request.known = {KnownTokens{one->text, one->tokens}};
+  auto resumed = (*fresh)->complete(request);
+  REQUIRE(resumed.ok());
+  CHECK(resumed->prompt_tokens == two->prompt_tokens);
+  CHECK(resumed->tokens == two->tokens);
+  request.known = {KnownTokens{one->text + "x", one->tokens}};  // ids that do not spell the text are ignored
+  auto ignored = (*fresh)->complete(request);
+  REQUIRE(ignored.ok());
+  request.known.clear();
+
   // Something else entirely starts over; a cancel stops at once.
   request.prompt = std::string(dsv4::kBos) + "<｜User｜>unrelated<｜Assistant｜></think>";
   request.keep_going = [] { return false; };
