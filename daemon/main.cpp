@@ -5,9 +5,11 @@
 #include <iostream>
 
 #include "daemon/bench_command.h"
+#include "daemon/chat_command.h"
 #include "daemon/context_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
+#include "daemon/run_command.h"
 #include "daemon/template_command.h"
 #include "daemon/tokenize_command.h"
 #include "daemon/tool_command.h"
@@ -97,6 +99,12 @@ int main(int argc, char** argv) {
   beluga::SymbolsCommand symbols;
   CLI::App* symbols_cmd = beluga::add_symbols_command(app, symbols);
 
+  beluga::RunCommand run;
+  CLI::App* run_cmd = beluga::add_run_command(app, run);
+
+  beluga::ChatCommand chat;
+  CLI::App* chat_cmd = beluga::add_chat_command(app, chat);
+
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
   beluga::add_context_command(app);    // likewise
   beluga::add_bench_commands(app);     // likewise
@@ -117,5 +125,7 @@ int main(int argc, char** argv) {
   if (*tool_cmd) return beluga::run_tool_command(tool);
   if (*index_cmd) return beluga::run_index(index);
   if (*symbols_cmd) return beluga::run_symbols(symbols);
+  if (*run_cmd) return beluga::run_run_command(run);
+  if (*chat_cmd) return beluga::run_chat_command(chat);
   return 1;
 }

@@ -1,0 +1,57 @@
+// The agent's configuration files.
+//
+//   $XDG_CONFIG_HOME/beluga/config.toml (or config.json; ~/.config when
+//   XDG_CONFIG_HOME is unset)        the user's: any key below
+//   <workspace>/.beluga/config.toml (or .json, or .beluga/config as TOML)
+//                                    the workspace's: only "mode" (not
+//                                    yolo) and deny/ask rules (see
+//                                    permissions.h for why)
+//
+// Keys (TOML shown; JSON has the same structure):
+//   mode = "default"                 default | auto-edit | plan | yolo
+//   max_steps = 50                   model calls per turn
+//   max_output_tokens = 8192         tokens per model call
+//   max_turn_tokens = 200000         tokens generated per turn, all calls
+//   context_tokens = 0               context budget (0: the model's window)
+//   compact_at = 0.8                 compact when the prompt passes this share
+//   [permissions]
+//   allow = ["shell(git status*)", "read"]
+//   ask   = ["git_commit"]
+//   deny  = ["shell(rm *)"]
+// An unknown key, a wrong type or a bad rule is an error naming the file
+// and key (a typo must not silently weaken a deny rule).
+//
+// Thread contract: pure functions (they read files).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/permissions.h"
+#include "engine/base/result.h"
+
+namespace beluga::agent {
+
+struct AgentConfig {
+  std::optional<PermissionMode> mode;
+  std::vector<PermissionRule> rules;
+  std::optional<int64_t> max_steps;
+  std::optional<int64_t> max_output_tokens;
+  std::optional<int64_t> max_turn_tokens;
+  std::optional<int64_t> context_tokens;
+  std::optional<double> compact_at;
+  std::vector<std::string> files;  // the files read, in order
+};
+
+enum class ConfigTrust { kUser, kWorkspace };
+
+// One file's text; `label` names it in errors; TOML unless it ends in ".json".
+Result<AgentConfig> parse_agent_config(const std::string& text, const std::string& label, ConfigTrust trust);
+
+// The user's file then the workspace's (later values win; rules add up).
+Result<AgentConfig> load_agent_config(const std::filesystem::path& workspace);
+
+}  // namespace beluga::agent

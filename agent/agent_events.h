@@ -1,0 +1,77 @@
+// What the agent reports while it works: one event type for every client
+// (the terminal front end prints them, `--json` writes them one per line,
+// the daemon will turn them into ACP session/update notifications).
+//
+// Kinds and the members they fill (event_to_json adds "type" = the kind's
+// name; docs/agent.md documents the JSON):
+//   session        session_id, text = model description, resumed
+//   turn_started   turn, text = the prompt, checkpoint
+//   progress       text = what ("prefill"), done, total
+//   reasoning      text = a piece of reasoning, step
+//   assistant_text text = a piece of the answer, step
+//   tool_call      step, call_id, tool, arguments (JSON text), summary (one line)
+//   permission     call_id, tool, summary, decision (allow|ask|deny), reason,
+//                  answer (for asks: allow_once|allow_session|deny)
+//   tool_result    call_id, tool, ok, text (what the model sees), diff
+//                  (unified diff of an edit, may be empty)
+//   warning        text
+//   compaction     text = the summary, through_seq
+//   error          text
+//   done           turn, stop_reason, text (why, in words), steps,
+//                  changed_files, tokens_generated, timings_ms
+//
+// Thread contract: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace beluga::agent {
+
+enum class EventKind {
+  kSession, kTurnStarted, kProgress, kReasoning, kAssistantText, kToolCall, kPermission, kToolResult,
+  kWarning, kCompaction, kError, kDone,
+};
+std::string_view event_kind_name(EventKind kind);
+
+struct AgentEvent {
+  AgentEvent() = default;
+  explicit AgentEvent(EventKind k) : kind(k) {}
+
+  EventKind kind = EventKind::kWarning;
+  std::string session_id;
+  std::string text;
+  int64_t turn = 0;
+  int64_t step = 0;
+  std::string call_id;
+  std::string tool;
+  std::string arguments;
+  std::string summary;
+  std::string decision;
+  std::string reason;
+  std::string answer;
+  bool ok = true;
+  bool resumed = false;
+  std::string diff;
+  std::string checkpoint;
+  std::string stop_reason;
+  int64_t done = 0, total = 0;
+  int64_t steps = 0;
+  int64_t tokens_generated = 0;
+  int64_t through_seq = 0;
+  std::vector<std::string> changed_files;
+  std::map<std::string, double> timings_ms;
+};
+
+nlohmann::json event_to_json(const AgentEvent& event);
+
+// "read src/a.cpp", "shell: make test", "edit src/b.cpp": a call in one line
+// (at most ~100 characters).
+std::string summarize_call(const std::string& tool, const std::string& arguments_json);
+
+}  // namespace beluga::agent

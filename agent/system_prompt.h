@@ -1,0 +1,47 @@
+// The system message of a session: instructions, the tool declarations
+// (rendered by chat_template.h in V4's "## Tools" format) and the
+// repository context.
+//
+// The repository context is supplied by a function given a token budget,
+// so the context packer (indexer/, being built separately) plugs in
+// without the agent changing. Until it lands, the default lists the
+// workspace's files (git's ignore rules) with their sizes, as many as fit.
+//
+// The system message is written once per session and stored with it: its
+// tokens are the start of the KV cache, which must not change under a
+// running session.
+//
+// Thread contract: pure functions (the default context source reads the
+// workspace).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/model/chat_template.h"
+#include "tools/tool.h"
+
+namespace beluga::agent {
+
+using TokenCount = std::function<int64_t(std::string_view text)>;
+
+// Repository context text for `workspace` within `budget_tokens`.
+using RepoContextSource =
+    std::function<Result<std::string>(const std::filesystem::path& workspace, int64_t budget_tokens)>;
+
+// The default source: "Files in the workspace:" then one "path (N bytes)"
+// line per file, sorted, stopping with a "... and K more files" line when
+// the budget runs out.
+RepoContextSource file_list_context(TokenCount count);
+
+std::vector<ToolDeclaration> tool_declarations(const tools::ToolRegistry& registry);
+
+// The system message's text (without tools, which render_prompt adds).
+std::string system_prompt_text(const std::filesystem::path& workspace, const std::string& repo_context);
+
+}  // namespace beluga::agent
