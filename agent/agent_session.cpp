@@ -85,7 +85,8 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentSetup setup) {
   RepoContextSource source = setup.repo_context;
   if (!source) {
     ModelProvider* provider = setup.provider.get();
-    source = file_list_context([provider](std::string_view text) { return provider->count_tokens(text); });
+    source = packed_context([provider](std::string_view text) { return provider->count_tokens(text); },
+                            provider->token_counter_identity());
   }
   auto repo = source(setup.workspace, budget);
   if (!repo) return make_error("repository context: " + repo.message());

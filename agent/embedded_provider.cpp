@@ -15,7 +15,9 @@
 #include "agent/model_provider.h"
 #include "engine/engine.h"
 #include "engine/model/dsv4_tokens.h"
+#include "engine/base/files.h"
 #include "engine/model/tokenizer.h"
+#include "indexer/content.h"
 
 namespace beluga::agent {
 namespace {
@@ -33,9 +35,10 @@ size_t complete_utf8_prefix(std::string_view bytes) {
 
 class EmbeddedProvider final : public ModelProvider {
  public:
-  EmbeddedProvider(std::string dir, std::unique_ptr<Engine> engine, Tokenizer tokenizer, int32_t eos)
+  EmbeddedProvider(std::string dir, std::unique_ptr<Engine> engine, Tokenizer tokenizer, int32_t eos,
+                   std::string counter_identity)
       : dir_(std::move(dir)), engine_(std::move(engine)), tokenizer_(std::move(tokenizer)), eos_(eos),
-        session_(engine_->open_session()) {}
+        session_(engine_->open_session()), counter_identity_(std::move(counter_identity)) {}
 
   Result<Completion> complete(const CompletionRequest& request) override {
     Completion out;
@@ -145,6 +148,7 @@ class EmbeddedProvider final : public ModelProvider {
   }
   int64_t context_tokens() const override { return engine_->info().max_positions; }
   std::string describe() const override { return "embedded:" + dir_; }
+  std::string token_counter_identity() const override { return counter_identity_; }
 
  private:
   std::string dir_;
@@ -154,6 +158,7 @@ class EmbeddedProvider final : public ModelProvider {
   std::unique_ptr<Session> session_;
   std::string held_text_;
   std::vector<int32_t> held_ids_;
+  std::string counter_identity_;
 };
 
 }  // namespace
@@ -163,7 +168,9 @@ Result<std::unique_ptr<ModelProvider>> open_embedded_provider(const std::string&
   std::error_code ec;
   if (!std::filesystem::is_regular_file(tokenizer_path, ec))
     return make_error("--model " + model_dir + ": no tokenizer.json in the checkpoint folder (the agent needs it)");
-  auto tokenizer = Tokenizer::load(tokenizer_path);
+  auto tokenizer_bytes = read_text_file(tokenizer_path, uint64_t{1} << 30);
+  if (!tokenizer_bytes) return tokenizer_bytes.error();
+  auto tokenizer = Tokenizer::parse(*tokenizer_bytes, tokenizer_path);
   if (!tokenizer) return tokenizer.error();
   auto eos = tokenizer->token_id(dsv4::kEos);
   if (!eos) return make_error(tokenizer_path + ": has no " + std::string(dsv4::kEos) + " token (not a V4 tokenizer)");
@@ -173,7 +180,8 @@ Result<std::unique_ptr<ModelProvider>> open_embedded_provider(const std::string&
     return make_error(tokenizer_path + ": its ids reach " + std::to_string(tokenizer->vocab_size()) +
                       ", more than the model's vocab_size " + std::to_string((*engine)->info().vocab_size));
   return std::unique_ptr<ModelProvider>(
-      new EmbeddedProvider(model_dir, std::move(engine).value(), std::move(tokenizer).value(), *eos));
+      new EmbeddedProvider(model_dir, std::move(engine).value(), std::move(tokenizer).value(), *eos,
+                           "tokenizer:" + indexer::content_hash(*tokenizer_bytes)));
 }
 
 }  // namespace beluga::agent

@@ -67,6 +67,7 @@ class ReplayProvider final : public ModelProvider {
   int64_t count_tokens(std::string_view text) const override { return indexer::estimate_tokens(text); }
   int64_t context_tokens() const override { return kReplayContextTokens; }
   std::string describe() const override { return "replay:" + path_; }
+  std::string token_counter_identity() const override { return indexer::estimated_token_counter().identity; }
 
  private:
   std::string path_;
@@ -92,6 +93,7 @@ class RecordingProvider final : public ModelProvider {
   int64_t count_tokens(std::string_view text) const override { return inner_->count_tokens(text); }
   int64_t context_tokens() const override { return inner_->context_tokens(); }
   std::string describe() const override { return inner_->describe(); }
+  std::string token_counter_identity() const override { return inner_->token_counter_identity(); }
 
  private:
   std::unique_ptr<ModelProvider> inner_;

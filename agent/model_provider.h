@@ -85,6 +85,11 @@ class ModelProvider {
   virtual int64_t context_tokens() const = 0;
   // "embedded:DIR", "replay:FILE" (for events and the session record).
   virtual std::string describe() const = 0;
+  // Names the counting rule of count_tokens() the way the index records
+  // its counter (indexer/token_count.h): "tokenizer:<git blob id of
+  // tokenizer.json>" or "estimate:bytes/3", so `beluga index --tokenizer`
+  // and the agent share one index instead of recounting each other's.
+  virtual std::string token_counter_identity() const = 0;
 };
 
 // Replays a JSONL file (see above). Errors name the file and line: a

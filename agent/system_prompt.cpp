@@ -1,5 +1,7 @@
 #include "agent/system_prompt.h"
 
+#include "indexer/context_packer.h"
+#include "indexer/indexer.h"
 #include "indexer/workspace_files.h"
 
 namespace beluga::agent {
@@ -37,6 +39,38 @@ std::vector<ToolDeclaration> tool_declarations(const tools::ToolRegistry& regist
     out.push_back(std::move(d));
   }
   return out;
+}
+
+RepoContextSource packed_context(TokenCount count, std::string counter_identity) {
+  return [count, counter_identity](const std::filesystem::path& workspace,
+                                   int64_t budget_tokens) -> Result<std::string> {
+    indexer::TokenCounter counter;
+    counter.identity = counter_identity;
+    counter.estimated = counter_identity.rfind("estimate:", 0) == 0;
+    counter.count = count;
+    indexer::IndexOptions index;
+    index.workspace = workspace;
+    index.counter = counter;
+    auto database = indexer::default_index_path(workspace);
+    if (!database) return database.error();
+    index.database_path = *database;
+    auto report = indexer::update_index(index);
+    if (!report) return report.error();
+    std::string ignored;
+    auto store = indexer::IndexStore::open(*database, counter.identity, ignored);
+    if (!store) return store.error();
+    auto files = (*store)->all_files();
+    if (!files) return files.error();
+    indexer::ContextOptions options;
+    options.workspace = workspace;
+    options.database_path = *database;
+    options.budget = budget_tokens;
+    options.reserve = 0;
+    options.counter = counter;
+    auto packed = indexer::pack_context(options, *files);
+    if (!packed) return file_list_context(count)(workspace, budget_tokens);
+    return packed->text;
+  };
 }
 
 std::string system_prompt_text(const std::filesystem::path& workspace, const std::string& repo_context) {

@@ -2,10 +2,12 @@
 // (rendered by chat_template.h in V4's "## Tools" format) and the
 // repository context.
 //
-// The repository context is supplied by a function given a token budget,
-// so the context packer (indexer/, being built separately) plugs in
-// without the agent changing. Until it lands, the default lists the
-// workspace's files (git's ignore rules) with their sizes, as many as fit.
+// The repository context is supplied by a function given a token budget.
+// The default, packed_context(), is the indexer's context packer: the
+// workspace's index brought up to date, then a base packing (map, whole
+// files ranked by PageRank, signatures; indexer/context_packer.h).
+// file_list_context() (the files with their sizes) remains for a workspace
+// that cannot be indexed.
 //
 // The system message is written once per session and stored with it: its
 // tokens are the start of the KV cache, which must not change under a
@@ -38,6 +40,14 @@ using RepoContextSource =
 // line per file, sorted, stopping with a "... and K more files" line when
 // the budget runs out.
 RepoContextSource file_list_context(TokenCount count);
+
+// The context packer's base packing of the workspace within the budget,
+// counted with `count` (whose rule `counter_identity` names, as the index
+// records it). The index lives at its default path ($XDG_CACHE_HOME/beluga)
+// and is updated incrementally first. The packing leaves no room for
+// deltas (reserve 0: the system message is written once per session). A
+// budget too small for the packer's map falls back to file_list_context.
+RepoContextSource packed_context(TokenCount count, std::string counter_identity);
 
 std::vector<ToolDeclaration> tool_declarations(const tools::ToolRegistry& registry);
 

@@ -35,6 +35,7 @@ class Tap final : public ModelProvider {
   int64_t count_tokens(std::string_view text) const override { return inner_->count_tokens(text); }
   int64_t context_tokens() const override { return context ? context : inner_->context_tokens(); }
   std::string describe() const override { return inner_->describe(); }
+  std::string token_counter_identity() const override { return inner_->token_counter_identity(); }
   std::vector<std::string> prompts, completions;
   int64_t context = 0;
 

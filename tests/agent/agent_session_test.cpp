@@ -287,4 +287,21 @@ TEST_CASE("the session store refuses a newer schema", "[agent]") {
   CHECK_THAT(newer.message(), Contains("schema version 99"));
 }
 
+TEST_CASE("the system message carries the packed repository context", "[agent]") {
+  Session s;
+  auto& repo = s.sandbox.repo();
+  repo.write("src/util.py", "def helper(x):\n    return x + 1\n");
+  repo.write("src/main.py", "from util import helper\n\ndef main():\n    return helper(1)\n");
+  repo.write(".gitignore", "build/\n");
+  repo.write("build/out.py", "def generated():\n    pass\n");
+  repo.commit_all("initial");
+  auto agent = Agent::create(s.setup({completion("", "Nothing to do.")}));
+  REQUIRE(agent.ok());
+  const std::string& system = (*agent)->session().system_prompt;
+  CHECK_THAT(system, Contains("=== BELUGA CONTEXT "));
+  CHECK_THAT(system, Contains("=== FILE src/util.py (2 lines) ===\ndef helper(x):\n"));
+  CHECK_THAT(system, Contains("=== FILE src/main.py ("));
+  CHECK_THAT(system, !Contains("build/out.py"));  // ignored files stay out
+}
+
 }  // namespace beluga::agent
