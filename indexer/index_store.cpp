@@ -1,9 +1,13 @@
 #include "indexer/index_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace beluga::indexer {
@@ -22,7 +26,9 @@ CREATE TABLE files(
   checked_ns INTEGER NOT NULL,
   language TEXT NOT NULL,
   tokens INTEGER NOT NULL,
-  syntax_error INTEGER NOT NULL
+  syntax_error INTEGER NOT NULL,
+  symbols INTEGER NOT NULL,
+  refs INTEGER NOT NULL
 );
 CREATE TABLE symbols(
   id INTEGER PRIMARY KEY,
@@ -108,8 +114,10 @@ Result<DbPtr> open_db(const std::string& path, int flags) {
   return db;
 }
 
-// "" when the file at `path` is a usable index for `token_counter`, else why not.
-std::string why_unusable(sqlite3* db, const std::string& token_counter) {
+// "" when the file at `path` is a usable index for `token_counter`, else
+// why not. `check_pages`: run PRAGMA quick_check (see IndexStore::open on
+// when it can be skipped).
+std::string why_unusable(sqlite3* db, const std::string& token_counter, bool check_pages) {
   auto magic = query_text(db, "PRAGMA application_id");
   if (!magic) return std::string("it is not a SQLite database (") + sqlite3_errmsg(db) + ")";
   if (to_int(magic) != kIndexMagic) return "it is not a beluga index (application_id " + *magic + ")";
@@ -117,9 +125,11 @@ std::string why_unusable(sqlite3* db, const std::string& token_counter) {
   if (to_int(version) != kIndexSchemaVersion)
     return "its schema version is " + version.value_or("?") + ", this beluga writes version " +
            std::to_string(kIndexSchemaVersion);
-  auto check = query_text(db, "PRAGMA quick_check");
-  if (!check) return std::string("it cannot be checked (") + sqlite3_errmsg(db) + ")";
-  if (*check != "ok") return "it is corrupt (" + *check + ")";
+  if (check_pages) {
+    auto check = query_text(db, "PRAGMA quick_check");
+    if (!check) return std::string("it cannot be checked (") + sqlite3_errmsg(db) + ")";
+    if (*check != "ok") return "it is corrupt (" + *check + ")";
+  }
   auto counter = query_text(db, "SELECT value FROM meta WHERE key = 'token_counter'");
   if (!counter) return "its meta table is unreadable";
   if (*counter != token_counter)
@@ -127,14 +137,50 @@ std::string why_unusable(sqlite3* db, const std::string& token_counter) {
   return "";
 }
 
+// The clean-close stamp (see IndexStore::open): `<index>-clean` holds the
+// index file's identity as the file system records it when beluga last
+// closed it after a successful update.
+std::string stamp_path(const std::string& path) { return path + "-clean"; }
+
+// Device, inode, size, modification and status-change times, as one line;
+// "" when the file cannot be stat'ed. Every write through the file system
+// moves mtime and ctime, and no program can set ctime back, so an equal
+// identity means nothing has written the file since it was taken.
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  char text[200];
+  std::snprintf(text, sizeof text, "beluga-index-clean 1 dev %llu ino %llu size %lld mtime %lld.%09ld ctime %lld.%09ld",
+                static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino),
+                static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec,
+                static_cast<long long>(st.st_ctim.tv_sec), st.st_ctim.tv_nsec);
+  return text;
+}
+
+// True when the stamp names the index file exactly as it is now and no
+// write-ahead log holds frames beside it (a WAL with frames means a writer
+// did not close cleanly, or is still at work).
+bool stamp_matches(const std::string& path) {
+  std::ifstream in(stamp_path(path));
+  std::string stamp;
+  if (!in || !std::getline(in, stamp)) return false;
+  std::string identity = file_identity(path);
+  if (identity.empty() || stamp != identity) return false;
+  std::error_code ec;
+  uintmax_t wal = fs::file_size(path + "-wal", ec);
+  return ec ? !fs::exists(path + "-wal") : wal == 0;
+}
+
 void remove_database_files(const std::string& path) {
   std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ignored);
+  for (const char* suffix : {"-clean", "", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ignored);
 }
 
 }  // namespace
 
 struct IndexStore::Impl {
+  std::string path;
+  bool stamp_removed = false;  // the clean-close stamp is gone: writes may follow
   DbPtr db;
   StmtPtr insert_file, delete_file, find_file, insert_symbol, delete_symbols, insert_ref, delete_refs,
       insert_text, delete_text, touch, rename, set_meta;
@@ -150,8 +196,8 @@ struct IndexStore::Impl {
   Status prepare_all() {
     for (auto [slot, sql] : std::initializer_list<std::pair<StmtPtr*, const char*>>{
              {&insert_file,
-              "INSERT INTO files(path, hash, size_bytes, mtime_ns, checked_ns, language, tokens, syntax_error) "
-              "VALUES(?,?,?,?,?,?,?,?)"},
+              "INSERT INTO files(path, hash, size_bytes, mtime_ns, checked_ns, language, tokens, syntax_error, "
+              "symbols, refs) VALUES(?,?,?,?,?,?,?,?,?,?)"},
              {&delete_file, "DELETE FROM files WHERE id = ?"},
              {&find_file, "SELECT id FROM files WHERE path = ?"},
              {&insert_symbol,
@@ -208,9 +254,12 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const std::string& path, co
                             ec.message());
 
   auto impl = std::make_unique<Impl>();
+  impl->path = path;
   if (fs::exists(path, ec)) {
+    // Before opening: opening creates the -wal file the stamp check looks at.
+    bool clean = stamp_matches(path);
     auto db = open_db(path, SQLITE_OPEN_READWRITE);
-    std::string why = db ? why_unusable(db->get(), token_counter) : db.message();
+    std::string why = db ? why_unusable(db->get(), token_counter, !clean) : db.message();
     // Busy is not corrupt: another process holds the index (SQLite already
     // waited 10 s). Deleting a live index under it would be wrong.
     if (db && !why.empty()) {
@@ -290,7 +339,42 @@ Result<std::vector<StoredFile>> IndexStore::stored_files() {
   return files;
 }
 
-Status IndexStore::begin() { return exec(impl_->db.get(), "BEGIN IMMEDIATE", "cannot start a transaction"); }
+Status IndexStore::begin() {
+  // The stamp goes before the first write: from here until close_clean()
+  // the file is not known to be as beluga left it.
+  if (!impl_->stamp_removed) {
+    std::error_code ec;
+    fs::remove(stamp_path(impl_->path), ec);
+    if (ec) return make_error("cannot remove " + stamp_path(impl_->path) + ": " + ec.message());
+    impl_->stamp_removed = true;
+  }
+  return exec(impl_->db.get(), "BEGIN IMMEDIATE", "cannot start a transaction");
+}
+
+Status IndexStore::close_clean() {
+  Impl& d = *impl_;
+  for (StmtPtr* stmt : {&d.insert_file, &d.delete_file, &d.find_file, &d.insert_symbol, &d.delete_symbols,
+                        &d.insert_ref, &d.delete_refs, &d.insert_text, &d.delete_text, &d.touch, &d.rename,
+                        &d.set_meta})
+    stmt->reset();
+  // The last connection to close checkpoints the WAL into the file (synced:
+  // synchronous = NORMAL syncs at checkpoints) and deletes it.
+  if (sqlite3_close(d.db.get()) != SQLITE_OK) return db_error(d.db.get(), "cannot close");
+  (void)d.db.release();
+  std::error_code ec;
+  if (fs::exists(d.path + "-wal", ec) || ec) return {};  // another connection is open: no stamp
+  std::string identity = file_identity(d.path);
+  if (identity.empty()) return {};
+  std::string temporary = stamp_path(d.path) + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << identity << "\n";
+    if (!out.flush()) return make_error("cannot write " + temporary);
+  }
+  fs::rename(temporary, stamp_path(d.path), ec);
+  if (ec) return make_error("cannot write " + stamp_path(d.path) + ": " + ec.message());
+  return {};
+}
 Status IndexStore::commit() { return exec(impl_->db.get(), "COMMIT", "cannot commit"); }
 Status IndexStore::rollback() { return exec(impl_->db.get(), "ROLLBACK", "cannot roll back"); }
 
@@ -307,7 +391,8 @@ Status IndexStore::put_file(const FileRecord& r) {
   }
   sqlite3_reset(find);
   if (Status s = d.run(d.insert_file, "insert file", r.path, r.hash, static_cast<int64_t>(r.size_bytes),
-                       r.mtime_ns, r.checked_ns, r.language, r.tokens, static_cast<int64_t>(r.syntax_error));
+                       r.mtime_ns, r.checked_ns, r.language, r.tokens, static_cast<int64_t>(r.syntax_error),
+                       static_cast<int64_t>(r.tags.definitions.size()), static_cast<int64_t>(r.tags.references.size()));
       !s)
     return s;
   int64_t id = sqlite3_last_insert_rowid(d.db.get());
@@ -344,24 +429,27 @@ Result<IndexTotals> IndexStore::totals() {
   sqlite3* db = impl_->db.get();
   IndexTotals totals;
   sqlite3_stmt* raw = nullptr;
+  // Per-file counts kept in `files` (one row per file) rather than
+  // COUNT(*) over symbols and refs, which reads a whole index of 100k rows
+  // on a large workspace: this runs at the end of every update.
   if (sqlite3_prepare_v2(db,
-                         "SELECT language, COUNT(*), SUM(tokens), SUM(syntax_error) FROM files GROUP BY language",
+                         "SELECT language, COUNT(*), SUM(tokens), SUM(syntax_error), SUM(symbols), SUM(refs) "
+                         "FROM files GROUP BY language",
                          -1, &raw, nullptr) != SQLITE_OK)
     return db_error(db, "cannot count files");
   StmtPtr stmt(raw);
-  while (sqlite3_step(raw) == SQLITE_ROW) {
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
     LanguageTotals& lang = totals.languages[column_text(raw, 0)];
     lang.files = sqlite3_column_int64(raw, 1);
     lang.tokens = sqlite3_column_int64(raw, 2);
     totals.files += lang.files;
     totals.tokens += lang.tokens;
     totals.syntax_errors += sqlite3_column_int64(raw, 3);
+    totals.symbols += sqlite3_column_int64(raw, 4);
+    totals.references += sqlite3_column_int64(raw, 5);
   }
-  auto symbols = to_int(query_text(db, "SELECT COUNT(*) FROM symbols"));
-  auto refs = to_int(query_text(db, "SELECT COUNT(*) FROM refs"));
-  if (!symbols || !refs) return db_error(db, "cannot count symbols");
-  totals.symbols = *symbols;
-  totals.references = *refs;
+  if (rc != SQLITE_DONE) return db_error(db, "cannot count files");
   return totals;
 }
 

@@ -369,6 +369,8 @@ Result<IndexReport> update_index(const IndexOptions& options) {
   auto totals = store.totals();
   if (!totals) return totals.error();
   report.totals = std::move(*totals);
+  // Not a failure of the run: without the stamp, the next open checks every page.
+  (void)store.close_clean();
   std::sort(report.skipped.begin(), report.skipped.end(),
             [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -383,3 +383,46 @@ TEST_CASE("an index with damaged pages behind a valid header is rebuilt", "[inde
   CHECK(second.totals.symbols == first.totals.symbols);
   CHECK(ix.defs("Greeter").size() == 2);
 }
+
+TEST_CASE("damage that restores the index file's mtime is still caught by the clean-close stamp", "[indexer]") {
+  // quick_check is skipped only when <index>-clean names the file exactly
+  // as the last run left it; ctime cannot be set back, so this damage still
+  // sends the next open through quick_check.
+  Indexed ix;
+  IndexReport first = ix.run();
+  REQUIRE(std::filesystem::exists(ix.database() + "-clean"));
+  struct stat before {};
+  REQUIRE(::stat(ix.database().c_str(), &before) == 0);
+  std::string bytes = beluga::testing::read_text(ix.database());
+  REQUIRE(bytes.size() > 8192);
+  for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) ^ 0xA5);
+  beluga::testing::write_text(ix.database(), bytes);
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, ix.database().c_str(), times, 0) == 0);
+
+  IndexReport second = ix.run();
+  INFO(second.rebuilt_because);
+  CHECK(second.rebuilt_because.find("corrupt") != std::string::npos);
+  CHECK(second.added == first.totals.files);
+  CHECK(ix.defs("Greeter").size() == 2);
+}
+
+TEST_CASE("a run that is cut off before closing leaves no clean-close stamp", "[indexer]") {
+  Indexed ix;
+  ix.run();
+  REQUIRE(std::filesystem::exists(ix.database() + "-clean"));
+  {
+    std::string rebuilt;
+    auto store = IndexStore::open(ix.database(), beluga::indexer::estimated_token_counter().identity, rebuilt);
+    REQUIRE(store.ok());
+    CHECK(rebuilt.empty());
+    CHECK(std::filesystem::exists(ix.database() + "-clean"));  // reading keeps it
+    REQUIRE((*store)->begin().ok());
+    CHECK_FALSE(std::filesystem::exists(ix.database() + "-clean"));  // writing drops it first
+    REQUIRE((*store)->rollback().ok());
+  }  // destroyed without close_clean(): as after a crash or a failed run
+  CHECK_FALSE(std::filesystem::exists(ix.database() + "-clean"));
+  IndexReport again = ix.run();
+  CHECK(again.rebuilt_because.empty());
+  CHECK(std::filesystem::exists(ix.database() + "-clean"));
+}
