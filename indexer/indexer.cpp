@@ -106,10 +106,11 @@ Result<ReadFile> read_listed_file(const fs::path& root, const WorkspaceFile& fil
 std::string fill_record(FileRecord& record, std::string_view bytes, TagExtractor& extractor,
                         const TokenCounter& counter) {
   Language language = language_for_path(record.path);
-  record.language = std::string(language_name(language));
   record.tokens = counter.count(bytes);
   record.text = to_valid_utf8(bytes);
-  auto tags = extractor.extract(language, bytes);
+  auto tags = is_c_or_cpp_header(record.path) ? extractor.extract_header(bytes, language)
+                                              : extractor.extract(language, bytes);
+  record.language = std::string(language_name(language));
   if (!tags) return tags.message();  // still indexed, as text
   record.tags = std::move(*tags);
   record.syntax_error = record.tags.syntax_error;
