@@ -425,6 +425,19 @@ Status IndexStore::set_meta(const std::string& key, const std::string& value) {
   return impl_->run(impl_->set_meta, "write meta", key, value);
 }
 
+Result<std::string> IndexStore::meta(const std::string& key) {
+  sqlite3* db = impl_->db.get();
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &raw, nullptr) != SQLITE_OK)
+    return db_error(db, "cannot read meta");
+  StmtPtr stmt(raw);
+  Impl::bind(raw, 1, key);
+  int rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) return column_text(raw, 0);
+  if (rc != SQLITE_DONE) return db_error(db, "cannot read meta");
+  return std::string();
+}
+
 Result<IndexTotals> IndexStore::totals() {
   sqlite3* db = impl_->db.get();
   IndexTotals totals;

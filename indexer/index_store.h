@@ -11,7 +11,8 @@
 //   contents  FTS5 table (unicode61 tokenizer) of each file's text as
 //             UTF-8, rowid = files.id
 //   meta      key/value: token_counter (identity of the TokenCounter the
-//             counts came from), tokenizer_path, workspace, indexed_at
+//             counts came from), tokenizer_path, workspace, indexed_at,
+//             walk (the last walk's record: walk_cache.h)
 //
 // Self-checking: PRAGMA application_id holds kIndexMagic ("BELI") and
 // PRAGMA user_version the schema version. An existing file is trusted only
@@ -138,6 +139,8 @@ class IndexStore {
   Status rename_file(int64_t id, const std::string& new_path, int64_t mtime_ns, int64_t checked_ns);
   Status remove_file(int64_t id);
   Status set_meta(const std::string& key, const std::string& value);
+  // "" when the key is absent.
+  Result<std::string> meta(const std::string& key);
 
   Result<IndexTotals> totals();
   // Definitions and references of exactly `name`, by path then line.

@@ -222,7 +222,10 @@ Result<IndexReport> update_index(const IndexOptions& options) {
 
   WalkLimits limits;
   limits.max_file_bytes = options.max_file_bytes;
-  auto listing = list_workspace_files(*root, limits);
+  auto previous_walk = store.meta("walk");
+  if (!previous_walk) return previous_walk.error();
+  std::string walk_record;
+  auto listing = list_workspace_files(*root, limits, *previous_walk, &walk_record);
   if (!listing) return listing.error();
   if (!listing->complete)
     return make_error("the workspace " + report.workspace + " is too large to index: the walk stopped at " +
@@ -358,6 +361,7 @@ Result<IndexReport> update_index(const IndexOptions& options) {
       ++report.removed;
     }
   }
+  if (failure.ok() && walk_record != *previous_walk) failure = store.set_meta("walk", walk_record);
   if (failure.ok()) failure = store.set_meta("workspace", report.workspace);
   if (failure.ok()) failure = store.set_meta("tokenizer_path", options.tokenizer_path);
   if (failure.ok()) failure = store.set_meta("indexed_at", std::to_string(now_ns() / 1'000'000'000));
