@@ -58,9 +58,14 @@ struct FileTags {
   bool syntax_error = false;
 };
 
+// How tags queries are matched: kFastest uses simple_query.h where the
+// query allows it (C, C++) and tree-sitter's query engine elsewhere;
+// kTreeSitter always uses tree-sitter's (the oracle the tests compare with).
+enum class QueryEngine { kFastest, kTreeSitter };
+
 class TagExtractor {
  public:
-  TagExtractor();
+  explicit TagExtractor(QueryEngine engine = QueryEngine::kFastest);
   ~TagExtractor();
   TagExtractor(const TagExtractor&) = delete;
   TagExtractor& operator=(const TagExtractor&) = delete;

@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "indexer/tags.h"
+#include "tests/test_support.h"
 
 using beluga::indexer::Definition;
 using beluga::indexer::FileTags;
@@ -333,4 +335,49 @@ TEST_CASE("a .h header is C unless it looks like C++ or only C++ parses it", "[i
   REQUIRE(broken.ok());
   CHECK(language == Language::kC);
   CHECK(broken->syntax_error);
+}
+
+namespace {
+
+std::string dump(const FileTags& tags) {
+  std::string out = tags.syntax_error ? "error\n" : "clean\n";
+  for (const Definition& d : tags.definitions)
+    out += "def " + d.kind + " " + d.name + " " + std::to_string(d.start_line) + "-" +
+           std::to_string(d.end_line) + " " + d.signature + "\n";
+  for (const Reference& r : tags.references) out += "ref " + r.kind + " " + r.name + " " + std::to_string(r.line) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the plain-pattern matcher gives tree-sitter's tags on this repository's sources", "[indexer][tags]") {
+  // simple_query.h replaces ts_query_new for C, C++ and Java; tree-sitter's
+  // own query engine is the oracle. Every C/C++ file of a few source folders,
+  // each read as C and as C++ (so both grammars see errors too).
+  TagExtractor fast(beluga::indexer::QueryEngine::kFastest);
+  TagExtractor oracle(beluga::indexer::QueryEngine::kTreeSitter);
+  int compared = 0;
+  for (const char* folder : {"indexer", "tools", "daemon", "engine/base", "tests/indexer"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(beluga::testing::source_path(folder))) {
+      std::string path = entry.path().string();
+      if (!path.ends_with(".cpp") && !path.ends_with(".h") && !path.ends_with(".c")) continue;
+      std::string text = beluga::testing::read_text(path);
+      for (Language language : {Language::kC, Language::kCpp}) {
+        auto a = fast.extract(language, text);
+        auto b = oracle.extract(language, text);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        INFO(path << " as " << beluga::indexer::language_name(language));
+        CHECK(dump(*a) == dump(*b));
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 100);
+  std::string java = "class App { static void run() { helper(); } }\ninterface Shape { int area(); }\n";
+  auto a = fast.extract(Language::kJava, java);
+  auto b = oracle.extract(Language::kJava, java);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(dump(*a) == dump(*b));
 }
