@@ -298,6 +298,14 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const std::string& path, co
   }
   if (Status s = exec(impl->db.get(), "PRAGMA synchronous = NORMAL", "cannot set synchronous"); !s)
     return s.error();
+  // 64 MiB of page cache instead of SQLite's 2 MiB: symbols and references
+  // arrive in name order per file, i.e. at random places in the by-name
+  // indexes, and a small cache re-reads and re-writes those pages. A full
+  // index of redis: 9,391 page reads and 28,581 writes instead of 21,063
+  // and 37,986. Only pages touched are allocated: an up-to-date check
+  // stays small.
+  if (Status s = exec(impl->db.get(), "PRAGMA cache_size = -65536", "cannot set the cache size"); !s)
+    return s.error();
   return std::unique_ptr<IndexStore>(new IndexStore(std::move(impl)));
 }
 

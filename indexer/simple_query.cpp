@@ -157,7 +157,17 @@ void match_node(const SimpleQuery::Node& p, TSNode n, Captures& captures, const 
 std::optional<Result<SimpleQuery>> parse_simple_query(std::string_view text, const TSLanguage* language) {
   SimpleQuery query;
   Reader reader(text, language, query);
-  return reader.all();
+  auto parsed = reader.all();
+  if (!parsed || !*parsed) return parsed;
+  SimpleQuery& q = **parsed;
+  q.patterns_by_symbol.resize(ts_language_symbol_count(language));
+  for (TSSymbol symbol = 0; symbol < q.patterns_by_symbol.size(); ++symbol) {
+    if (ts_language_symbol_type(language, symbol) != TSSymbolTypeRegular) continue;
+    const char* name = ts_language_symbol_name(language, symbol);
+    for (uint32_t p = 0; p < q.patterns.size(); ++p)
+      if (q.patterns[p].type == "_" || q.patterns[p].type == name) q.patterns_by_symbol[symbol].push_back(p);
+  }
+  return parsed;
 }
 
 void match_simple_query(const SimpleQuery& query, TSNode root,
@@ -167,10 +177,14 @@ void match_simple_query(const SimpleQuery& query, TSNode root,
   for (;;) {
     TSNode n = ts_tree_cursor_current_node(&cursor);
     if (ts_node_is_named(n)) {
-      for (uint32_t p = 0; p < query.patterns.size(); ++p) {
-        const SimpleQuery::Node& pattern = query.patterns[p];
-        if (!type_matches(pattern, n)) continue;
-        match_node(pattern, n, captures, [&] { on_match(p, captures); });
+      TSSymbol symbol = ts_node_symbol(n);
+      if (symbol < query.patterns_by_symbol.size()) {
+        for (uint32_t p : query.patterns_by_symbol[symbol])
+          match_node(query.patterns[p], n, captures, [&] { on_match(p, captures); });
+      } else {  // ERROR (a built-in symbol outside the table): compare names
+        for (uint32_t p = 0; p < query.patterns.size(); ++p)
+          if (type_matches(query.patterns[p], n))
+            match_node(query.patterns[p], n, captures, [&] { on_match(p, captures); });
       }
     }
     if (ts_tree_cursor_goto_first_child(&cursor)) continue;

@@ -50,6 +50,9 @@ struct SimpleQuery {
   };
   std::vector<Node> patterns;              // by pattern index
   std::vector<std::string> capture_names;  // by capture id, in order of first appearance
+  // By grammar symbol: the patterns whose top node that symbol can be (so
+  // the walk compares no strings at nodes no pattern starts from).
+  std::vector<std::vector<uint32_t>> patterns_by_symbol;
 };
 
 struct SimpleCapture {
