@@ -360,15 +360,8 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
 }
 
 Result<FileTags> TagExtractor::extract_header(std::string_view source, Language& language) {
-  Language first = looks_like_cpp(source) ? Language::kCpp : Language::kC;
-  Language second = first == Language::kCpp ? Language::kC : Language::kCpp;
-  language = first;
-  auto tags = extract(first, source);
-  if (!tags || !tags->syntax_error) return tags;
-  auto other = extract(second, source);
-  if (!other || other->syntax_error) return tags;
-  language = second;
-  return other;
+  language = looks_like_cpp(source) ? Language::kCpp : Language::kC;
+  return extract(language, source);
 }
 
 }  // namespace beluga::indexer

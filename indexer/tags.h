@@ -75,8 +75,7 @@ class TagExtractor {
   // rather than hidden), or the parser gave up.
   Result<FileTags> extract(Language language, std::string_view source);
 
-  // A ".h" file, C or C++ by the rule in languages.h; `language` gets the
-  // choice (also when the result is an error: the first choice).
+  // A ".h" file, C or C++ by the rule in languages.h; `language` gets the choice.
   Result<FileTags> extract_header(std::string_view source, Language& language);
 
  private:
