@@ -373,6 +373,11 @@ Status IndexStore::close_clean() {
   if (fs::exists(d.path + "-wal", ec) || ec) return {};  // another connection is open: no stamp
   std::string identity = file_identity(d.path);
   if (identity.empty()) return {};
+  if (!d.stamp_removed) {  // nothing was written: a stamp that still matches stays
+    std::ifstream in(stamp_path(d.path));
+    std::string stamp;
+    if (in && std::getline(in, stamp) && stamp == identity) return {};
+  }
   std::string temporary = stamp_path(d.path) + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);

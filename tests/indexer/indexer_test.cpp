@@ -426,3 +426,34 @@ TEST_CASE("a run that is cut off before closing leaves no clean-close stamp", "[
   CHECK(again.rebuilt_because.empty());
   CHECK(std::filesystem::exists(ix.database() + "-clean"));
 }
+
+TEST_CASE("a run that finds nothing to change writes nothing to the index", "[indexer]") {
+  Indexed ix;
+  // Settle everything (files past the racy window, folders and ignore rules
+  // for the walk record), then index once.
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= 10;
+  times[1] = times[0];
+  for (const std::string& dir : {ix.repo.path(), ix.repo.config_dir().path()}) {
+    std::vector<std::string> paths{dir};
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
+    for (const auto& path : paths) REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+  }
+  IndexReport first = ix.run();
+  struct stat before {};
+  REQUIRE(::stat(ix.database().c_str(), &before) == 0);
+  std::string stamp = beluga::testing::read_text(ix.database() + "-clean");
+
+  IndexReport second = ix.run();
+  CHECK(second.unchanged == first.totals.files);
+  CHECK(second.added + second.updated + second.removed + second.renamed == 0);
+  CHECK(second.totals.symbols == first.totals.symbols);
+  struct stat after {};
+  REQUIRE(::stat(ix.database().c_str(), &after) == 0);
+  CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+  CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+  CHECK(after.st_size == before.st_size);
+  CHECK(beluga::testing::read_text(ix.database() + "-clean") == stamp);
+  CHECK_FALSE(std::filesystem::exists(ix.database() + "-wal"));
+}
