@@ -24,10 +24,13 @@
 //
 // quick_check reads every page (70 ms on a 30 MB index), so it is skipped
 // when the file is provably as beluga left it: after a successful update,
-// close_clean() checkpoints and closes the database and writes the file's
-// identity (device, inode, size, mtime, ctime) to `<index>-clean`; the next
-// open skips quick_check only if that identity still matches and no WAL
-// with frames lies beside it. The stamp is removed before the first write
+// close_clean() closes the database (checkpointing only a WAL over 1 MiB:
+// connections never checkpoint on close, to spare small runs the syncs)
+// and writes the identities (device, inode, size, mtime, ctime) of the
+// file and of its WAL to `<index>-clean`; the next open skips quick_check
+// only if both still match (and the file's own header must be SQLite's in
+// WAL mode: SQLite would read page 1 from the WAL and could otherwise mask
+// garbage written over the file). The stamp is removed before the first write
 // of a run (begin()), so a run that crashes or fails leaves no stamp, and
 // any write by another program moves mtime and ctime (ctime cannot be set
 // back). What the stamp cannot see is what quick_check sees only partly:
