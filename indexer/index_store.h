@@ -54,7 +54,7 @@
 
 namespace beluga::indexer {
 
-inline constexpr int kIndexSchemaVersion = 3;
+inline constexpr int kIndexSchemaVersion = 4;
 inline constexpr int32_t kIndexMagic = 0x42454C49;  // "BELI"
 
 struct StoredFile {
