@@ -66,7 +66,20 @@ class Reader {
         child.field = ts_language_field_id_for_name(language_, field.data(), static_cast<uint32_t>(field.size()));
         if (child.field == 0) note("unknown field " + std::string(field));
       }
-      if (!node(child) || !captures(child)) return false;
+      skip();
+      if (at_ < text_.size() && text_[at_] == '[') {  // an alternation
+        ++at_;
+        for (skip(); at_ < text_.size() && text_[at_] != ']'; skip()) {
+          SimpleQuery::Node alternative;
+          if (!node(alternative) || !captures(alternative)) return false;
+          child.alternatives.push_back(std::move(alternative));
+        }
+        if (at_ >= text_.size() || child.alternatives.empty()) return false;
+        ++at_;  // ']'
+        if (!captures(child)) return false;
+      } else if (!node(child) || !captures(child)) {
+        return false;
+      }
       n.children.push_back(std::move(child));
     }
     if (at_ >= text_.size()) return false;
@@ -88,7 +101,8 @@ class Reader {
     }
     // What may follow a node: another node, a field name, ")" or the end.
     // Quantifiers, predicates and the rest are left for ts_query_new.
-    return at_ >= text_.size() || text_[at_] == '(' || text_[at_] == ')' || name_char(text_[at_]);
+    return at_ >= text_.size() || text_[at_] == '(' || text_[at_] == ')' || text_[at_] == ']' ||
+           name_char(text_[at_]);
   }
 
   void note(std::string message) {
@@ -126,9 +140,17 @@ void match_children(const SimpleQuery::Node& p, const std::vector<Child>& childr
   const SimpleQuery::Node& want = p.children[i];
   for (size_t j = from; j < children.size(); ++j) {
     if (want.field != 0 && children[j].field != want.field) continue;
-    if (!type_matches(want, children[j].node)) continue;
-    match_node(want, children[j].node, captures,
-               [&, j] { match_children(p, children, i + 1, j + 1, captures, next); });
+    TSNode child = children[j].node;
+    auto rest = [&, j] { match_children(p, children, i + 1, j + 1, captures, next); };
+    if (want.alternatives.empty()) {
+      if (type_matches(want, child)) match_node(want, child, captures, rest);
+      continue;
+    }
+    size_t mark = captures.size();
+    for (uint32_t id : want.captures) captures.push_back({id, child});
+    for (const SimpleQuery::Node& alternative : want.alternatives)
+      if (type_matches(alternative, child)) match_node(alternative, child, captures, rest);
+    captures.resize(mark);
   }
 }
 

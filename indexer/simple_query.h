@@ -11,18 +11,20 @@
 //
 //   pattern := node capture*
 //   node    := "(" TYPE child* ")"        TYPE a named node type, or _
-//   child   := [FIELD ":"] node capture*
+//   child   := [FIELD ":"] (node | "[" (node capture*)+ "]") capture*
 //   capture := "@" NAME
 //
 // (and ";" comments) — which this file matches by walking the tree: a node
 // of TYPE whose children match each child pattern in order (strictly
 // increasing child positions, as tree-sitter's sibling steps do; with
-// FIELD, only children under that field). Every combination of matching
-// children is one match, as with a query cursor. Anything else in the
+// FIELD, only children under that field; an alternation matches a child
+// that one of its nodes matches, once per such node). Every combination of
+// matching children is one match, as with a query cursor. Anything else in the
 // query text (predicates, quantifiers, alternations, anchors, strings,
 // negated fields) makes parse_simple_query() decline, and the caller
 // compiles a real TSQuery. tests/indexer/tags_test.cpp checks that both give
-// identical tags on the fixtures and on this repository's own sources.
+// identical tags on the fixtures and on this repository's own sources
+// (C, C++, Java and Python qualify today).
 //
 // Thread contract: a SimpleQuery is immutable after parsing; match() uses
 // only its arguments.
@@ -43,10 +45,11 @@ namespace beluga::indexer {
 
 struct SimpleQuery {
   struct Node {
-    std::string type;          // "_" = any named node
+    std::string type;          // "_" = any named node; "" for an alternation
     TSFieldId field = 0;       // 0: no field constraint
     std::vector<uint32_t> captures;
     std::vector<Node> children;
+    std::vector<Node> alternatives;  // a child "[ node... ]": one of them matches
   };
   std::vector<Node> patterns;              // by pattern index
   std::vector<std::string> capture_names;  // by capture id, in order of first appearance

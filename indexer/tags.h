@@ -59,7 +59,7 @@ struct FileTags {
 };
 
 // How tags queries are matched: kFastest uses simple_query.h where the
-// query allows it (C, C++) and tree-sitter's query engine elsewhere;
+// query allows it (C, C++, Java, Python) and tree-sitter's query engine elsewhere;
 // kTreeSitter always uses tree-sitter's (the oracle the tests compare with).
 enum class QueryEngine { kFastest, kTreeSitter };
 

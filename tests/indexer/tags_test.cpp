@@ -337,7 +337,7 @@ std::string dump(const FileTags& tags) {
 }  // namespace
 
 TEST_CASE("the plain-pattern matcher gives tree-sitter's tags on this repository's sources", "[indexer][tags]") {
-  // simple_query.h replaces ts_query_new for C, C++ and Java; tree-sitter's
+  // simple_query.h replaces ts_query_new for C, C++, Java and Python; tree-sitter's
   // own query engine is the oracle. Every C/C++ file of a few source folders,
   // each read as C and as C++ (so both grammars see errors too).
   TagExtractor fast(beluga::indexer::QueryEngine::kFastest);
@@ -360,10 +360,27 @@ TEST_CASE("the plain-pattern matcher gives tree-sitter's tags on this repository
     }
   }
   CHECK(compared > 100);
-  std::string java = "class App { static void run() { helper(); } }\ninterface Shape { int area(); }\n";
-  auto a = fast.extract(Language::kJava, java);
-  auto b = oracle.extract(Language::kJava, java);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  CHECK(dump(*a) == dump(*b));
+  // Java and Python (whose query has an alternation) on samples with the
+  // constructs their queries name, and a syntax error each.
+  std::vector<std::pair<Language, std::string>> samples = {
+      {Language::kJava,
+       "public class Foo extends Bar implements Baz, Qux<String> {\n"
+       "  interface Inner extends A, B {}\n"
+       "  void run(java.util.List<String> xs) { helper(1); this.other(); new Widget(); xs.forEach(x -> go(x)); }\n"
+       "  class Broken { void f( { } }\n}\nenum E implements I1, I2 { A; void m() { call(); } }\n"},
+      {Language::kPython,
+       "import os\nLIMIT = 10\nA, B = 1, 2\n\n@decorate(arg)\nclass Shape(Base):\n"
+       "    SIDES = 4\n    def area(self):\n        return self.w * helper(self.h).value()\n\n"
+       "def main():\n    print(os.path.join('a', 'b'))\n    Shape().area()\n    (lambda: run())()\n\n"
+       "def broken(:\n    pass\n"},
+  };
+  for (const auto& [language, source] : samples) {
+    auto a = fast.extract(language, source);
+    auto b = oracle.extract(language, source);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    INFO(beluga::indexer::language_name(language));
+    CHECK(dump(*a) == dump(*b));
+    CHECK_FALSE(a->references.empty());
+  }
 }
