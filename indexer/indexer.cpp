@@ -106,10 +106,11 @@ Result<ReadFile> read_listed_file(const fs::path& root, const WorkspaceFile& fil
 std::string fill_record(FileRecord& record, std::string_view bytes, TagExtractor& extractor,
                         const TokenCounter& counter) {
   Language language = language_for_path(record.path);
-  record.language = std::string(language_name(language));
   record.tokens = counter.count(bytes);
   record.text = to_valid_utf8(bytes);
-  auto tags = extractor.extract(language, bytes);
+  auto tags = is_c_or_cpp_header(record.path) ? extractor.extract_header(bytes, language)
+                                              : extractor.extract(language, bytes);
+  record.language = std::string(language_name(language));
   if (!tags) return tags.message();  // still indexed, as text
   record.tags = std::move(*tags);
   record.syntax_error = record.tags.syntax_error;
@@ -221,7 +222,10 @@ Result<IndexReport> update_index(const IndexOptions& options) {
 
   WalkLimits limits;
   limits.max_file_bytes = options.max_file_bytes;
-  auto listing = list_workspace_files(*root, limits);
+  auto previous_walk = store.meta("walk");
+  if (!previous_walk) return previous_walk.error();
+  std::string walk_record;
+  auto listing = list_workspace_files(*root, limits, *previous_walk, &walk_record);
   if (!listing) return listing.error();
   if (!listing->complete)
     return make_error("the workspace " + report.workspace + " is too large to index: the walk stopped at " +
@@ -296,7 +300,17 @@ Result<IndexReport> update_index(const IndexOptions& options) {
   const size_t total = listing->files.size();
   size_t done = static_cast<size_t>(report.unchanged);
   std::optional<TagExtractor> main_extractor;  // for renames whose source was taken
-  if (Status s = store.begin(); !s) failure = s;
+  // The write transaction starts with the first write: a run that finds
+  // nothing to change (files unchanged or skipped again, the same walk
+  // record and meta) writes nothing, so the file and its clean-close stamp
+  // stay as they are and an up-to-date check costs no WAL write, checkpoint
+  // or sync. indexed_at keeps the time of the last run that changed something.
+  bool began = false;
+  auto writing = [&]() -> Status {
+    if (began) return {};
+    began = true;
+    return store.begin();
+  };
   for (size_t handled = 0; handled < jobs.size(); ++handled) {
     Outcome outcome = queue.pop();
     if (!failure.ok()) continue;  // drain the workers, write nothing more
@@ -306,19 +320,22 @@ Result<IndexReport> update_index(const IndexOptions& options) {
       case Outcome::Kind::kSkipped:
         report.skipped.push_back({job.file.path, outcome.reason});
         if (job.stored) {
-          s = store.remove_file(job.stored->id);
+          s = writing();
+          if (s) s = store.remove_file(job.stored->id);
           ++report.removed;
         }
         break;
       case Outcome::Kind::kTouched:
-        s = store.touch_file(job.stored->id, outcome.record.size_bytes, outcome.record.mtime_ns,
+        s = writing();
+        if (s) s = store.touch_file(job.stored->id, outcome.record.size_bytes, outcome.record.mtime_ns,
                              outcome.record.checked_ns);
         ++report.unchanged;
         break;
       case Outcome::Kind::kRenameCandidate: {
         auto it = removed_by_hash.find(outcome.record.hash);
         if (it != removed_by_hash.end()) {
-          s = store.rename_file(it->second, outcome.record.path, outcome.record.mtime_ns, outcome.record.checked_ns);
+          s = writing();
+          if (s) s = store.rename_file(it->second, outcome.record.path, outcome.record.mtime_ns, outcome.record.checked_ns);
           removed_ids.erase(it->second);
           removed_by_hash.erase(it);
           ++report.renamed;
@@ -328,17 +345,19 @@ Result<IndexReport> update_index(const IndexOptions& options) {
         outcome.untagged_because =
             fill_record(outcome.record, outcome.raw_content, *main_extractor, options.counter);
         if (!outcome.untagged_because.empty()) report.untagged.push_back({job.file.path, outcome.untagged_because});
-        s = store.put_file(outcome.record);
+        s = writing();
+        if (s) s = store.put_file(outcome.record);
         ++report.added;
         break;
       }
       case Outcome::Kind::kParsed:
         if (!outcome.untagged_because.empty()) report.untagged.push_back({job.file.path, outcome.untagged_because});
-        s = store.put_file(outcome.record);
+        s = writing();
+        if (s) s = store.put_file(outcome.record);
         ++(job.stored ? report.updated : report.added);
         break;
     }
-    if (s && ++written_in_batch >= kBatchFiles) {
+    if (s && began && ++written_in_batch >= kBatchFiles) {
       s = store.commit();
       if (s) s = store.begin();
       written_in_batch = 0;
@@ -350,25 +369,38 @@ Result<IndexReport> update_index(const IndexOptions& options) {
 
   if (failure.ok()) {
     for (int64_t id : removed_ids) {
-      if (Status s = store.remove_file(id); !s) {
+      Status s = writing();
+      if (s) s = store.remove_file(id);
+      if (!s) {
         failure = s;
         break;
       }
       ++report.removed;
     }
   }
-  if (failure.ok()) failure = store.set_meta("workspace", report.workspace);
-  if (failure.ok()) failure = store.set_meta("tokenizer_path", options.tokenizer_path);
-  if (failure.ok()) failure = store.set_meta("indexed_at", std::to_string(now_ns() / 1'000'000'000));
-  if (failure.ok()) failure = store.commit();
+  auto stored_workspace = store.meta("workspace");
+  auto stored_tokenizer = store.meta("tokenizer_path");
+  if (!stored_workspace) failure = stored_workspace.error();
+  if (!stored_tokenizer) failure = stored_tokenizer.error();
+  if (failure.ok() && (began || walk_record != *previous_walk || *stored_workspace != report.workspace ||
+                       *stored_tokenizer != options.tokenizer_path)) {
+    failure = writing();
+    if (failure.ok() && walk_record != *previous_walk) failure = store.set_meta("walk", walk_record);
+    if (failure.ok()) failure = store.set_meta("workspace", report.workspace);
+    if (failure.ok()) failure = store.set_meta("tokenizer_path", options.tokenizer_path);
+    if (failure.ok()) failure = store.set_meta("indexed_at", std::to_string(now_ns() / 1'000'000'000));
+    if (failure.ok()) failure = store.commit();
+  }
   if (!failure.ok()) {
-    (void)store.rollback();
+    if (began) (void)store.rollback();
     return failure.error();
   }
 
   auto totals = store.totals();
   if (!totals) return totals.error();
   report.totals = std::move(*totals);
+  // Not a failure of the run: without the stamp, the next open checks every page.
+  (void)store.close_clean();
   std::sort(report.skipped.begin(), report.skipped.end(),
             [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -4,7 +4,8 @@
 //   1. open the index (index_store.h: rebuilt if old, corrupt or counted
 //      with another tokenizer);
 //   2. list the workspace (workspace_files.h: git's ignore rules, size cap,
-//      symlinks);
+//      symlinks), from the last walk's record when nothing that decided it
+//      moved (walk_cache.h: a stat per file, no folder reads, no libgit2);
 //   3. compare with the index: a file whose size and mtime match the index,
 //      and whose mtime is more than 2 s older than when it was last checked,
 //      is unchanged without being read (git's "racy timestamp" rule: a file
@@ -16,7 +17,8 @@
 //   5. changed files are read, parsed and counted on `threads` workers (one
 //      TagExtractor each); the main thread writes the results in
 //      transactions of up to 256 files, so a crash loses at most a batch
-//      and the index stays consistent;
+//      and the index stays consistent (the first transaction starts at the
+//      first write: a run with nothing to change writes nothing);
 //   6. paths that disappeared (deleted, now ignored, now binary or too
 //      large) are removed.
 // One file's failure (unreadable, binary, a parser gave up) skips that file

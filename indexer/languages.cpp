@@ -85,4 +85,33 @@ Language language_for_path(std::string_view path) {
   return Language::kText;
 }
 
+bool is_c_or_cpp_header(std::string_view path) {
+  return path.size() > 2 && (path.ends_with(".h") || path.ends_with(".H")) && path[path.size() - 3] != '/';
+}
+
+bool looks_like_cpp(std::string_view source) {
+  if (source.find("::") != std::string_view::npos) return true;
+  for (size_t at = source.find("#include"); at != std::string_view::npos; at = source.find("#include", at + 1)) {
+    size_t open = source.find_first_not_of(" \t", at + 8);
+    if (open == std::string_view::npos || source[open] != '<') continue;
+    size_t close = source.find_first_of(">\n", open);
+    if (close == std::string_view::npos || source[close] != '>') continue;
+    std::string_view name = source.substr(open + 1, close - open - 1);
+    if (!name.empty() && name.find('.') == std::string_view::npos) return true;  // <vector>, <cstdint>
+  }
+  static constexpr std::string_view kWords[] = {"namespace", "template",  "typename", "class",   "public:",
+                                                "private:",  "protected:", "virtual",  "constexpr", "nullptr",
+                                                "operator"};
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::string_view word : kWords) {
+    for (size_t at = source.find(word); at != std::string_view::npos; at = source.find(word, at + 1)) {
+      bool starts = at == 0 || !is_word(source[at - 1]);
+      size_t end = at + word.size();
+      bool ends = word.back() == ':' || end == source.size() || !is_word(source[end]);
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace beluga::indexer

@@ -7,6 +7,7 @@
 
 #include "indexer/content.h"
 #include "indexer/grammars.h"
+#include "indexer/simple_query.h"
 #include "tools/line_regex.h"
 
 namespace beluga::indexer {
@@ -50,10 +51,19 @@ struct CaptureRole {
 };
 
 struct CompiledQuery {
-  std::unique_ptr<TSQuery, QueryDeleter> query;
+  std::unique_ptr<TSQuery, QueryDeleter> query;     // null when `simple` matches instead
+  std::optional<SimpleQuery> simple;                // simple_query.h: no ts_query_new needed
   std::vector<CaptureRole> roles;                   // by capture id
   std::vector<std::vector<Predicate>> predicates;   // by pattern index
 };
+
+CaptureRole role_of(std::string_view name) {
+  CaptureRole role;
+  if (name == "name") role.is_name = true;
+  else if (name.starts_with("definition.")) role.is_definition = true, role.kind = name.substr(11);
+  else if (name.starts_with("reference.")) role.is_reference = true, role.kind = name.substr(10);
+  return role;
+}
 
 std::string query_error_text(TSQueryError type) {
   switch (type) {
@@ -67,11 +77,20 @@ std::string query_error_text(TSQueryError type) {
   }
 }
 
-Result<CompiledQuery> compile_query(Language language, const TSLanguage* grammar) {
+Result<CompiledQuery> compile_query(Language language, const TSLanguage* grammar, bool simple_allowed) {
   std::string_view source = tags_query_for(language);
   uint32_t error_offset = 0;
   TSQueryError error_type = TSQueryErrorNone;
   CompiledQuery compiled;
+  if (auto simple = simple_allowed ? parse_simple_query(source, grammar) : std::nullopt) {
+    if (!*simple)
+      return make_error("the tags query of " + std::string(language_name(language)) + " does not compile (" +
+                        simple->message() + ")");
+    compiled.simple = std::move(**simple);
+    for (const std::string& name : compiled.simple->capture_names) compiled.roles.push_back(role_of(name));
+    compiled.predicates.resize(compiled.simple->patterns.size());  // plain patterns have none
+    return compiled;
+  }
   compiled.query.reset(ts_query_new(grammar, source.data(), static_cast<uint32_t>(source.size()), &error_offset,
                                     &error_type));
   if (!compiled.query) {
@@ -88,11 +107,7 @@ Result<CompiledQuery> compile_query(Language language, const TSLanguage* grammar
     // Call first, then read `length`: as constructor arguments the two would
     // be evaluated in an unspecified order.
     const char* text = ts_query_capture_name_for_id(query, id, &length);
-    std::string_view name(text, length);
-    CaptureRole& role = compiled.roles[id];
-    if (name == "name") role.is_name = true;
-    else if (name.starts_with("definition.")) role.is_definition = true, role.kind = name.substr(11);
-    else if (name.starts_with("reference.")) role.is_reference = true, role.kind = name.substr(10);
+    compiled.roles[id] = role_of(std::string_view(text, length));
   }
   uint32_t patterns = ts_query_pattern_count(query);
   compiled.predicates.resize(patterns);
@@ -150,12 +165,13 @@ std::string_view node_text(TSNode node, std::string_view source) {
   return source.substr(start, end - start);
 }
 
-bool predicate_holds(const Predicate& predicate, const TSQueryMatch& match, std::string_view source) {
+bool predicate_holds(const Predicate& predicate, const TSQueryCapture* captures, size_t count,
+                     std::string_view source) {
   std::optional<std::string_view> text, other;
-  for (uint16_t c = 0; c < match.capture_count; ++c) {
-    if (match.captures[c].index == predicate.capture && !text) text = node_text(match.captures[c].node, source);
-    if (predicate.other_capture && match.captures[c].index == *predicate.other_capture && !other)
-      other = node_text(match.captures[c].node, source);
+  for (size_t c = 0; c < count; ++c) {
+    if (captures[c].index == predicate.capture && !text) text = node_text(captures[c].node, source);
+    if (predicate.other_capture && captures[c].index == *predicate.other_capture && !other)
+      other = node_text(captures[c].node, source);
   }
   if (!text) return true;  // capture absent from this match (a quantified one): nothing to test
   bool result = false;
@@ -226,6 +242,7 @@ struct TagExtractor::Impl {
   };
   std::map<Language, Loaded> loaded;
   std::unique_ptr<TSQueryCursor, CursorDeleter> cursor{ts_query_cursor_new()};
+  QueryEngine engine = QueryEngine::kFastest;
 
   Result<Loaded*> load(Language language) {
     if (auto it = loaded.find(language); it != loaded.end()) return &it->second;
@@ -239,14 +256,14 @@ struct TagExtractor::Impl {
                         std::to_string(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) + "-" +
                         std::to_string(TREE_SITTER_LANGUAGE_VERSION) +
                         ") cannot load; refetch the grammars pinned in indexer/grammars.lock");
-    auto query = compile_query(language, grammar);
+    auto query = compile_query(language, grammar, engine != QueryEngine::kTreeSitter);
     if (!query) return query.error();
     entry.query = std::move(*query);
     return &loaded.emplace(language, std::move(entry)).first->second;
   }
 };
 
-TagExtractor::TagExtractor() : impl_(std::make_unique<Impl>()) {}
+TagExtractor::TagExtractor(QueryEngine engine) : impl_(std::make_unique<Impl>()) { impl_->engine = engine; }
 TagExtractor::~TagExtractor() = default;
 
 Result<FileTags> TagExtractor::extract(Language language, std::string_view source) {
@@ -276,36 +293,45 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
   std::map<std::pair<uint32_t, uint32_t>, Found> found;  // (start, end) of the name node
 
   const CompiledQuery& compiled = entry.query;
-  TSQueryCursor* cursor = impl_->cursor.get();
-  ts_query_cursor_exec(cursor, compiled.query.get(), root);
-  TSQueryMatch match;
-  while (ts_query_cursor_next_match(cursor, &match)) {
-    bool ok = true;
-    for (const Predicate& predicate : compiled.predicates[match.pattern_index])
-      if (!predicate_holds(predicate, match, source)) {
-        ok = false;
-        break;
-      }
-    if (!ok) continue;
+  // One match: its pattern and captures (TSQueryCapture or SimpleCapture).
+  auto consider = [&](uint32_t pattern, const auto* captures, size_t count) {
     std::optional<TSNode> name, tagged;
     const CaptureRole* tag_role = nullptr;
-    for (uint16_t c = 0; c < match.capture_count; ++c) {
-      const CaptureRole& role = compiled.roles[match.captures[c].index];
-      if (role.is_name && !name) name = match.captures[c].node;
+    for (size_t c = 0; c < count; ++c) {
+      const CaptureRole& role = compiled.roles[captures[c].index];
+      if (role.is_name && !name) name = captures[c].node;
       if ((role.is_definition || role.is_reference) && !tag_role) {
         tag_role = &role;
-        tagged = match.captures[c].node;
+        tagged = captures[c].node;
       }
     }
-    if (!name || !tag_role) continue;
+    if (!name || !tag_role) return;
     auto key = std::make_pair(ts_node_start_byte(*name), ts_node_end_byte(*name));
     auto it = found.find(key);
-    Found candidate{match.pattern_index, tag_role->is_definition, tag_role->kind, *tagged, *name};
+    Found candidate{pattern, tag_role->is_definition, tag_role->kind, *tagged, *name};
     if (it == found.end()) {
       found.emplace(key, candidate);
     } else if ((candidate.definition && !it->second.definition) ||
                (candidate.definition == it->second.definition && candidate.pattern < it->second.pattern)) {
       it->second = candidate;
+    }
+  };
+  if (compiled.simple) {
+    match_simple_query(*compiled.simple, root, [&](uint32_t pattern, const std::vector<SimpleCapture>& captures) {
+      consider(pattern, captures.data(), captures.size());
+    });
+  } else {
+    TSQueryCursor* cursor = impl_->cursor.get();
+    ts_query_cursor_exec(cursor, compiled.query.get(), root);
+    TSQueryMatch match;
+    while (ts_query_cursor_next_match(cursor, &match)) {
+      bool ok = true;
+      for (const Predicate& predicate : compiled.predicates[match.pattern_index])
+        if (!predicate_holds(predicate, match.captures, match.capture_count, source)) {
+          ok = false;
+          break;
+        }
+      if (ok) consider(match.pattern_index, match.captures, match.capture_count);
     }
   }
 
@@ -331,6 +357,11 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
     }
   }
   return tags;
+}
+
+Result<FileTags> TagExtractor::extract_header(std::string_view source, Language& language) {
+  language = looks_like_cpp(source) ? Language::kCpp : Language::kC;
+  return extract(language, source);
 }
 
 }  // namespace beluga::indexer

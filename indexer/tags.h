@@ -58,9 +58,14 @@ struct FileTags {
   bool syntax_error = false;
 };
 
+// How tags queries are matched: kFastest uses simple_query.h where the
+// query allows it (C, C++, Java, Python) and tree-sitter's query engine elsewhere;
+// kTreeSitter always uses tree-sitter's (the oracle the tests compare with).
+enum class QueryEngine { kFastest, kTreeSitter };
+
 class TagExtractor {
  public:
-  TagExtractor();
+  explicit TagExtractor(QueryEngine engine = QueryEngine::kFastest);
   ~TagExtractor();
   TagExtractor(const TagExtractor&) = delete;
   TagExtractor& operator=(const TagExtractor&) = delete;
@@ -69,6 +74,9 @@ class TagExtractor {
   // grammar or its query could not be loaded (a build defect, reported
   // rather than hidden), or the parser gave up.
   Result<FileTags> extract(Language language, std::string_view source);
+
+  // A ".h" file, C or C++ by the rule in languages.h; `language` gets the choice.
+  Result<FileTags> extract_header(std::string_view source, Language& language);
 
  private:
   struct Impl;

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/result.h"
@@ -58,9 +59,16 @@ struct WorkspaceListing {
   bool git = false;     // ignore rules came from git
   bool complete = true;
   std::string stopped_because;
+  bool from_record = false;  // rebuilt from the previous walk's record (walk_cache.h)
 };
 
-// `root` must be an existing folder (canonical path).
-Result<WorkspaceListing> list_workspace_files(const std::filesystem::path& root, const WalkLimits& limits);
+// `root` must be an existing folder (canonical path). `previous_record`:
+// what the last call put in `record` ("" for none); when everything that
+// decided that listing is unchanged (walk_cache.h), the listing is rebuilt
+// from it by a stat per listed entry, without reading folders or asking
+// git. `record`, when given, receives this listing's record ("" when it
+// must not be reused: an incomplete walk, or an entry that could not be read).
+Result<WorkspaceListing> list_workspace_files(const std::filesystem::path& root, const WalkLimits& limits,
+                                              std::string_view previous_record = {}, std::string* record = nullptr);
 
 }  // namespace beluga::indexer

@@ -104,6 +104,7 @@ class FixtureRepo {
   }
 
   const ScratchDir& root() const { return root_; }
+  const ScratchDir& config_dir() const { return config_.dir(); }
   std::string path() const { return std::filesystem::canonical(root_.path()).string(); }
 
  private:

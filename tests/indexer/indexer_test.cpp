@@ -79,6 +79,15 @@ void age(const std::string& path, int seconds_ago) {
   REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
 }
 
+// Folds the index's WAL into the file (beluga leaves a small WAL beside it),
+// so that damage written over the file is damage to the index's live pages.
+void checkpoint(const std::string& database) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(database.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
 bool reason_of(const IndexReport& report, const std::string& path, const std::string& prefix) {
   return std::any_of(report.skipped.begin(), report.skipped.end(),
                      [&](const auto& s) { return s.path == path && s.reason.starts_with(prefix); });
@@ -368,11 +377,12 @@ TEST_CASE("progress is reported up to the number of listed files", "[indexer]") 
 TEST_CASE("an index with damaged pages behind a valid header is rebuilt", "[indexer]") {
   Indexed ix;
   IndexReport first = ix.run();
+  checkpoint(ix.database());
   std::string bytes = beluga::testing::read_text(ix.database());
   REQUIRE(bytes.size() > 8192);
   bool wal_pending = std::filesystem::exists(ix.database() + "-wal") &&
                      std::filesystem::file_size(ix.database() + "-wal") > 0;
-  REQUIRE_FALSE(wal_pending);  // checkpointed when the last connection closed
+  REQUIRE_FALSE(wal_pending);
   for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) ^ 0xA5);
   beluga::testing::write_text(ix.database(), bytes);  // page 1 (header, schema) intact
 
@@ -382,4 +392,83 @@ TEST_CASE("an index with damaged pages behind a valid header is rebuilt", "[inde
   CHECK(second.added == first.totals.files);
   CHECK(second.totals.symbols == first.totals.symbols);
   CHECK(ix.defs("Greeter").size() == 2);
+}
+
+TEST_CASE("damage that restores the index file's mtime is still caught by the clean-close stamp", "[indexer]") {
+  // quick_check is skipped only when <index>-clean names the file exactly
+  // as the last run left it; ctime cannot be set back, so this damage still
+  // sends the next open through quick_check.
+  Indexed ix;
+  IndexReport first = ix.run();
+  REQUIRE(std::filesystem::exists(ix.database() + "-clean"));
+  checkpoint(ix.database());
+  struct stat before {};
+  REQUIRE(::stat(ix.database().c_str(), &before) == 0);
+  std::string bytes = beluga::testing::read_text(ix.database());
+  REQUIRE(bytes.size() > 8192);
+  for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) ^ 0xA5);
+  beluga::testing::write_text(ix.database(), bytes);
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, ix.database().c_str(), times, 0) == 0);
+
+  IndexReport second = ix.run();
+  INFO(second.rebuilt_because);
+  CHECK(second.rebuilt_because.find("corrupt") != std::string::npos);
+  CHECK(second.added == first.totals.files);
+  CHECK(ix.defs("Greeter").size() == 2);
+}
+
+TEST_CASE("a run that is cut off before closing leaves no clean-close stamp", "[indexer]") {
+  Indexed ix;
+  ix.run();
+  REQUIRE(std::filesystem::exists(ix.database() + "-clean"));
+  {
+    std::string rebuilt;
+    auto store = IndexStore::open(ix.database(), beluga::indexer::estimated_token_counter().identity, rebuilt);
+    REQUIRE(store.ok());
+    CHECK(rebuilt.empty());
+    CHECK(std::filesystem::exists(ix.database() + "-clean"));  // reading keeps it
+    REQUIRE((*store)->begin().ok());
+    CHECK_FALSE(std::filesystem::exists(ix.database() + "-clean"));  // writing drops it first
+    REQUIRE((*store)->rollback().ok());
+  }  // destroyed without close_clean(): as after a crash or a failed run
+  CHECK_FALSE(std::filesystem::exists(ix.database() + "-clean"));
+  IndexReport again = ix.run();
+  CHECK(again.rebuilt_because.empty());
+  CHECK(std::filesystem::exists(ix.database() + "-clean"));
+}
+
+TEST_CASE("a run that finds nothing to change writes nothing to the index", "[indexer]") {
+  Indexed ix;
+  // Settle everything (files past the racy window, folders and ignore rules
+  // for the walk record), then index once.
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= 10;
+  times[1] = times[0];
+  for (const std::string& dir : {ix.repo.path(), ix.repo.config_dir().path()}) {
+    std::vector<std::string> paths{dir};
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
+    for (const auto& path : paths) REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+  }
+  IndexReport first = ix.run();
+  struct stat before {}, wal_before {};
+  REQUIRE(::stat(ix.database().c_str(), &before) == 0);
+  REQUIRE(::stat((ix.database() + "-wal").c_str(), &wal_before) == 0);
+  std::string stamp = beluga::testing::read_text(ix.database() + "-clean");
+
+  IndexReport second = ix.run();
+  CHECK(second.unchanged == first.totals.files);
+  CHECK(second.added + second.updated + second.removed + second.renamed == 0);
+  CHECK(second.totals.symbols == first.totals.symbols);
+  struct stat after {};
+  REQUIRE(::stat(ix.database().c_str(), &after) == 0);
+  CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+  CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+  CHECK(after.st_size == before.st_size);
+  CHECK(beluga::testing::read_text(ix.database() + "-clean") == stamp);
+  struct stat wal_after {};
+  REQUIRE(::stat((ix.database() + "-wal").c_str(), &wal_after) == 0);
+  CHECK(wal_after.st_size == wal_before.st_size);
+  CHECK(wal_after.st_mtim.tv_nsec == wal_before.st_mtim.tv_nsec);
 }

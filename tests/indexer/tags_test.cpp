@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "indexer/tags.h"
+#include "tests/test_support.h"
 
 using beluga::indexer::Definition;
 using beluga::indexer::FileTags;
@@ -282,4 +284,103 @@ TEST_CASE("languages are chosen by file name", "[indexer][tags]") {
   CHECK(language_for_path("README.md") == Language::kText);
   CHECK(language_for_path("Makefile") == Language::kText);
   CHECK(language_for_path(".c") == Language::kText);
+}
+
+TEST_CASE("a .h header is C unless it looks like C++", "[indexer][tags]") {
+  using beluga::indexer::is_c_or_cpp_header;
+  using beluga::indexer::looks_like_cpp;
+  CHECK(is_c_or_cpp_header("src/server.h"));
+  CHECK(is_c_or_cpp_header("SRC/X.H"));
+  CHECK_FALSE(is_c_or_cpp_header("src/.h"));
+  CHECK_FALSE(is_c_or_cpp_header("src/x.hpp"));
+  CHECK(looks_like_cpp("namespace a {}"));
+  CHECK(looks_like_cpp("int x = std::max(1, 2);"));
+  CHECK(looks_like_cpp("class A {\n public:\n};"));
+  CHECK(looks_like_cpp("#include <vector>\nint twice(int& value);\n"));
+  CHECK_FALSE(looks_like_cpp("#include <stdio.h>\n#include \"list\"\nint classify(int templates);\n/* a subclass */"));
+
+  TagExtractor extractor;
+  Language language = Language::kText;
+  auto c = extractor.extract_header(
+      "#ifndef LIST_H\n#define LIST_H\n#include <stddef.h>\nstruct list { struct list *next; };\n"
+      "struct list *list_push(struct list *l, struct list *new);\n#endif\n",
+      language);
+  REQUIRE(c.ok());
+  CHECK(language == Language::kC);
+  CHECK_FALSE(c->syntax_error);
+  CHECK(find_def(*c, "list") != nullptr);
+
+  auto cpp = extractor.extract_header("namespace geo {\nclass Shape {\n public:\n  double area() const;\n};\n}\n",
+                                      language);
+  REQUIRE(cpp.ok());
+  CHECK(language == Language::kCpp);
+  CHECK_FALSE(cpp->syntax_error);
+  CHECK(find_def(*cpp, "Shape") != nullptr);
+
+  auto ref = extractor.extract_header("#include <string>\nint twice(int& value);\n", language);
+  REQUIRE(ref.ok());
+  CHECK(language == Language::kCpp);
+  CHECK_FALSE(ref->syntax_error);
+}
+
+namespace {
+
+std::string dump(const FileTags& tags) {
+  std::string out = tags.syntax_error ? "error\n" : "clean\n";
+  for (const Definition& d : tags.definitions)
+    out += "def " + d.kind + " " + d.name + " " + std::to_string(d.start_line) + "-" +
+           std::to_string(d.end_line) + " " + d.signature + "\n";
+  for (const Reference& r : tags.references) out += "ref " + r.kind + " " + r.name + " " + std::to_string(r.line) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the plain-pattern matcher gives tree-sitter's tags on this repository's sources", "[indexer][tags]") {
+  // simple_query.h replaces ts_query_new for C, C++, Java and Python; tree-sitter's
+  // own query engine is the oracle. Every C/C++ file of a few source folders,
+  // each read as C and as C++ (so both grammars see errors too).
+  TagExtractor fast(beluga::indexer::QueryEngine::kFastest);
+  TagExtractor oracle(beluga::indexer::QueryEngine::kTreeSitter);
+  int compared = 0;
+  for (const char* folder : {"indexer", "tools", "daemon", "engine/base", "tests/indexer"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(beluga::testing::source_path(folder))) {
+      std::string path = entry.path().string();
+      if (!path.ends_with(".cpp") && !path.ends_with(".h") && !path.ends_with(".c")) continue;
+      std::string text = beluga::testing::read_text(path);
+      for (Language language : {Language::kC, Language::kCpp}) {
+        auto a = fast.extract(language, text);
+        auto b = oracle.extract(language, text);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        INFO(path << " as " << beluga::indexer::language_name(language));
+        CHECK(dump(*a) == dump(*b));
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 100);
+  // Java and Python (whose query has an alternation) on samples with the
+  // constructs their queries name, and a syntax error each.
+  std::vector<std::pair<Language, std::string>> samples = {
+      {Language::kJava,
+       "public class Foo extends Bar implements Baz, Qux<String> {\n"
+       "  interface Inner extends A, B {}\n"
+       "  void run(java.util.List<String> xs) { helper(1); this.other(); new Widget(); xs.forEach(x -> go(x)); }\n"
+       "  class Broken { void f( { } }\n}\nenum E implements I1, I2 { A; void m() { call(); } }\n"},
+      {Language::kPython,
+       "import os\nLIMIT = 10\nA, B = 1, 2\n\n@decorate(arg)\nclass Shape(Base):\n"
+       "    SIDES = 4\n    def area(self):\n        return self.w * helper(self.h).value()\n\n"
+       "def main():\n    print(os.path.join('a', 'b'))\n    Shape().area()\n    (lambda: run())()\n\n"
+       "def broken(:\n    pass\n"},
+  };
+  for (const auto& [language, source] : samples) {
+    auto a = fast.extract(language, source);
+    auto b = oracle.extract(language, source);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    INFO(beluga::indexer::language_name(language));
+    CHECK(dump(*a) == dump(*b));
+    CHECK_FALSE(a->references.empty());
+  }
 }

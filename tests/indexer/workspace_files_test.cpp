@@ -2,6 +2,12 @@
 // why the others are not.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -103,4 +109,114 @@ TEST_CASE("a missing workspace is an error not a crash", "[indexer][walk]") {
   auto listing = list_workspace_files("/nonexistent/beluga/workspace", WalkLimits{});
   REQUIRE_FALSE(listing.ok());
   CHECK(listing.message().find("/nonexistent/beluga/workspace") != std::string::npos);
+}
+
+namespace {
+
+// Moves every mtime under `dir` (the folder itself included) 10 s into the
+// past, so a walk record of it is settled (walk_cache.h).
+void age_tree(const std::string& dir) {
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= 10;
+  times[1] = times[0];
+  std::vector<std::string> paths{dir};
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
+  // Files first, folders last (deepest first): touching an entry never moves its folder's mtime, but be safe.
+  std::reverse(paths.begin(), paths.end());
+  for (const auto& path : paths) REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+struct Listed {
+  WorkspaceListing listing;
+  std::string record;
+};
+
+Listed list_with(const FixtureRepo& repo, const std::string& previous) {
+  WalkLimits limits;
+  limits.max_file_bytes = FixtureRepo::kMaxFileBytes;
+  Listed out;
+  auto listing = list_workspace_files(repo.path(), limits, previous, &out.record);
+  REQUIRE(listing.ok());
+  out.listing = std::move(*listing);
+  return out;
+}
+
+void age_all(const FixtureRepo& repo) {
+  age_tree(repo.path());
+  age_tree(repo.config_dir().path());
+}
+
+}  // namespace
+
+TEST_CASE("a settled walk record is reused and gives the same listing", "[indexer][walk]") {
+  for (bool git : {true, false}) {
+    INFO("git " << git);
+    FixtureRepo repo(git);
+    age_all(repo);
+    Listed walked = list_with(repo, "");
+    REQUIRE_FALSE(walked.record.empty());
+    CHECK_FALSE(walked.listing.from_record);
+    Listed reused = list_with(repo, walked.record);
+    CHECK(reused.listing.from_record);
+    CHECK(reused.record == walked.record);
+    CHECK(paths(reused.listing) == paths(walked.listing));
+    CHECK(skipped(reused.listing) == skipped(walked.listing));
+    CHECK(reused.listing.ignored == walked.listing.ignored);
+    CHECK(reused.listing.git == git);
+  }
+}
+
+TEST_CASE("a walk record is not reused while a folder it read is unsettled", "[indexer][walk]") {
+  FixtureRepo repo;
+  Listed walked = list_with(repo, "");  // the fixture was written just now
+  Listed again = list_with(repo, walked.record);
+  CHECK_FALSE(again.listing.from_record);
+}
+
+TEST_CASE("a walk record is dropped when a folder or an ignore rule changes", "[indexer][walk]") {
+  FixtureRepo repo;
+  age_all(repo);
+  Listed walked = list_with(repo, "");
+  REQUIRE(list_with(repo, walked.record).listing.from_record);
+
+  SECTION("a new file in a subfolder") {
+    beluga::testing::write_text(repo.root().file("src/extra.c"), "int extra;\n");
+    Listed after = list_with(repo, walked.record);
+    CHECK_FALSE(after.listing.from_record);
+    auto listed = paths(after.listing);
+    CHECK(std::find(listed.begin(), listed.end(), "src/extra.c") != listed.end());
+  }
+  SECTION("a .gitignore rewritten in place") {
+    beluga::testing::write_text(repo.root().file(".gitignore"), "build/\n*.log\n*.md\n");
+    Listed after = list_with(repo, walked.record);
+    CHECK_FALSE(after.listing.from_record);
+    auto listed = paths(after.listing);
+    CHECK(std::find(listed.begin(), listed.end(), "README.md") == listed.end());
+  }
+  SECTION("the global excludes file") {
+    beluga::testing::write_text(repo.config_dir().file("global_excludes"), "*.bak\n*.sh\n");
+    Listed after = list_with(repo, walked.record);
+    CHECK_FALSE(after.listing.from_record);
+    auto listed = paths(after.listing);
+    CHECK(std::find(listed.begin(), listed.end(), "run.sh") == listed.end());
+  }
+  SECTION(".git/info/exclude") {
+    beluga::testing::write_text(repo.root().file(".git/info/exclude"), "secret.txt\nconfig.json\n");
+    Listed after = list_with(repo, walked.record);
+    CHECK_FALSE(after.listing.from_record);
+    auto listed = paths(after.listing);
+    CHECK(std::find(listed.begin(), listed.end(), "config.json") == listed.end());
+  }
+  SECTION("a file grown past the size cap is skipped without a walk") {
+    beluga::testing::write_text(repo.root().file("run.sh"), std::string(FixtureRepo::kMaxFileBytes + 1, '#'));
+    Listed after = list_with(repo, walked.record);
+    CHECK(after.listing.from_record);  // a file's content never changes its folder
+    CHECK(skipped(after.listing)["run.sh"].starts_with("too large"));
+  }
+  SECTION("a damaged record is ignored") {
+    Listed after = list_with(repo, walked.record.substr(0, walked.record.size() / 2));
+    CHECK_FALSE(after.listing.from_record);
+    CHECK(paths(after.listing) == paths(walked.listing));
+  }
 }
