@@ -6,7 +6,7 @@
 // name; docs/agent.md documents the JSON):
 //   session        session_id, text = model description, resumed
 //   turn_started   turn, text = the prompt, checkpoint
-//   progress       text = what ("prefill"), done, total
+//   progress       text = what ("indexing": files, "prefill": tokens), done, total
 //   reasoning      text = a piece of reasoning, step
 //   assistant_text text = a piece of the answer, step
 //   tool_call      step, call_id, tool, arguments (JSON text), summary (one line)

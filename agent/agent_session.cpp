@@ -85,8 +85,24 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentSetup setup) {
   RepoContextSource source = setup.repo_context;
   if (!source) {
     ModelProvider* provider = setup.provider.get();
+    // Indexing progress, for long indexing only: nothing in the first
+    // 200 ms (an up-to-date index says nothing), then ten times a second.
+    auto on_event = setup.callbacks.on_event;
+    auto started = std::chrono::steady_clock::now();
+    auto last = started;
+    auto progress = [on_event, started, last](size_t done, size_t total) mutable {
+      auto now = std::chrono::steady_clock::now();
+      if (!on_event || now - started < std::chrono::milliseconds(200)) return;
+      if (done != total && now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      AgentEvent p{EventKind::kProgress};
+      p.text = "indexing";
+      p.done = static_cast<int64_t>(done);
+      p.total = static_cast<int64_t>(total);
+      on_event(p);
+    };
     source = packed_context([provider](std::string_view text) { return provider->count_tokens(text); },
-                            provider->token_counter_identity());
+                            provider->token_counter_identity(), progress);
   }
   auto repo = source(setup.workspace, budget);
   if (!repo) return make_error("repository context: " + repo.message());

@@ -41,9 +41,10 @@ std::vector<ToolDeclaration> tool_declarations(const tools::ToolRegistry& regist
   return out;
 }
 
-RepoContextSource packed_context(TokenCount count, std::string counter_identity) {
-  return [count, counter_identity](const std::filesystem::path& workspace,
-                                   int64_t budget_tokens) -> Result<std::string> {
+RepoContextSource packed_context(TokenCount count, std::string counter_identity,
+                                 std::function<void(size_t done, size_t total)> progress) {
+  return [count, counter_identity, progress](const std::filesystem::path& workspace,
+                                             int64_t budget_tokens) -> Result<std::string> {
     indexer::TokenCounter counter;
     counter.identity = counter_identity;
     counter.estimated = counter_identity.rfind("estimate:", 0) == 0;
@@ -51,6 +52,7 @@ RepoContextSource packed_context(TokenCount count, std::string counter_identity)
     indexer::IndexOptions index;
     index.workspace = workspace;
     index.counter = counter;
+    index.progress = progress;
     auto database = indexer::default_index_path(workspace);
     if (!database) return database.error();
     index.database_path = *database;

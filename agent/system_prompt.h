@@ -47,7 +47,9 @@ RepoContextSource file_list_context(TokenCount count);
 // and is updated incrementally first. The packing leaves no room for
 // deltas (reserve 0: the system message is written once per session). A
 // budget too small for the packer's map falls back to file_list_context.
-RepoContextSource packed_context(TokenCount count, std::string counter_identity);
+// `progress` (optional) hears the indexing: files done of files to look at.
+RepoContextSource packed_context(TokenCount count, std::string counter_identity,
+                                 std::function<void(size_t done, size_t total)> progress = {});
 
 std::vector<ToolDeclaration> tool_declarations(const tools::ToolRegistry& registry);
 

@@ -59,8 +59,8 @@ void TerminalOutput::on_event(const AgentEvent& e) {
       break;
     case EventKind::kProgress:
       if (progress_) {
-        std::fprintf(stderr, "\r%s %lld/%lld tokens", e.text.c_str(), static_cast<long long>(e.done),
-                     static_cast<long long>(e.total));
+        std::fprintf(stderr, "\r%s %lld/%lld %s", e.text.c_str(), static_cast<long long>(e.done),
+                     static_cast<long long>(e.total), e.text == "prefill" ? "tokens" : "files");
         if (e.done >= e.total) std::fprintf(stderr, "\r\033[K");
         std::fflush(stderr);
       }
