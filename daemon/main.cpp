@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "daemon/daemon_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
 #include "daemon/run_command.h"
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
   beluga::RunCommand run;
   CLI::App* run_cmd = beluga::add_run_command(app, run);
 
+  beluga::DaemonCommand daemon;
+  CLI::App* daemon_cmd = beluga::add_daemon_command(app, daemon);
+  beluga::AcpCommand acp;
+  CLI::App* acp_cmd = beluga::add_acp_command(app, acp);
+
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
 
   CLI11_PARSE(app, argc, argv);
@@ -118,5 +124,7 @@ int main(int argc, char** argv) {
   if (*index_cmd) return beluga::run_index(index);
   if (*symbols_cmd) return beluga::run_symbols(symbols);
   if (*run_cmd) return beluga::run_run_command(run);
+  if (*daemon_cmd) return beluga::run_daemon_command(daemon);
+  if (*acp_cmd) return beluga::run_acp_command(acp);
   return 1;
 }
