@@ -212,12 +212,21 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
     raw.raw_completion = opening + completion->text;
     start = Clock::now();
     Status s = store_message(turn, std::move(raw), completion->tokens);
+    result.store_ms += ms_since(start);
+    if (!s) return stop(StopReason::kError, s.message());
+    // Cut off by the token limit: not the model's mistake, and not worth
+    // another call with the same limit.
+    if (completion->stop == CompletionStop::kMaxTokens)
+      return stop(StopReason::kOutputLimit, "the model's output was cut off by the token limit (" +
+                                                std::to_string(request.max_tokens) + " tokens) before it could be read: " +
+                                                parsed.message());
     Message note;
     note.role = Role::kUser;
     note.content = "[beluga] Your last reply could not be read, so none of it was acted on: " + parsed.message() +
                    "\nWrite the reply again: reasoning, then the answer, then tool calls exactly in the "
                    "<｜DSML｜tool_calls> format of the system message.";
-    if (s) s = store_message(turn, std::move(note));
+    start = Clock::now();
+    s = store_message(turn, std::move(note));
     result.store_ms += ms_since(start);
     if (!s) return stop(StopReason::kError, s.message());
     AgentEvent w{EventKind::kWarning};

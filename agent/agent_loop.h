@@ -154,6 +154,10 @@ class Agent {
   // Replaces all but the recent turns by a model-written summary.
   Status compact();
 
+  // Hands the model back (e.g. to resume another session without loading
+  // it again); the agent cannot run turns afterwards.
+  std::unique_ptr<ModelProvider> take_provider() { return std::move(provider_); }
+
   // The prompt the next model call would see (for tests and inspection).
   Result<std::string> render() const;
 

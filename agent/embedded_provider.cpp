@@ -72,6 +72,7 @@ class EmbeddedProvider final : public ModelProvider {
       }
       return s.error();
     }
+    if (request.on_prefill) request.on_prefill(out.prefilled_tokens, out.prefilled_tokens);
     GenerateOptions options;
     options.keep_going = request.keep_going;
     std::string pending;  // decoded bytes ending inside a UTF-8 character

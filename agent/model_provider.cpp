@@ -27,7 +27,11 @@ constexpr int64_t kReplayContextTokens = 1 << 20;
 
 class ReplayProvider final : public ModelProvider {
  public:
-  ReplayProvider(std::string path, std::vector<std::string> completions)
+  struct Recorded {
+    std::string text;
+    CompletionStop stop = CompletionStop::kEndOfTurn;
+  };
+  ReplayProvider(std::string path, std::vector<Recorded> completions)
       : path_(std::move(path)), completions_(std::move(completions)) {}
 
   Result<Completion> complete(const CompletionRequest& request) override {
@@ -37,7 +41,8 @@ class ReplayProvider final : public ModelProvider {
     Completion out;
     out.prompt_tokens = count_tokens(request.prompt);
     out.prefilled_tokens = out.prompt_tokens;
-    const std::string& text = completions_[next_++];
+    const std::string& text = completions_[next_].text;
+    const CompletionStop recorded_stop = completions_[next_++].stop;
     // Streamed in small pieces, as a model would, so the streaming parser
     // and cancellation see the same seams as with the engine.
     constexpr size_t kPiece = 16;
@@ -56,7 +61,7 @@ class ReplayProvider final : public ModelProvider {
         return out;
       }
     }
-    out.stop = CompletionStop::kEndOfTurn;
+    out.stop = recorded_stop;
     return out;
   }
   int64_t count_tokens(std::string_view text) const override { return indexer::estimate_tokens(text); }
@@ -65,7 +70,7 @@ class ReplayProvider final : public ModelProvider {
 
  private:
   std::string path_;
-  std::vector<std::string> completions_;
+  std::vector<Recorded> completions_;
   size_t next_ = 0;
 };
 
@@ -77,8 +82,9 @@ class RecordingProvider final : public ModelProvider {
   Result<Completion> complete(const CompletionRequest& request) override {
     auto result = inner_->complete(request);
     if (!result || result->stop == CompletionStop::kCancelled) return result;
-    out_ << nlohmann::json{{"completion", result->text}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-         << "\n";
+    nlohmann::json line = {{"completion", result->text}};
+    if (result->stop == CompletionStop::kMaxTokens) line["stop"] = "max_tokens";
+    out_ << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     out_.flush();
     if (!out_) return make_error("--record " + path_ + ": cannot write the recorded completion");
     return result;
@@ -101,7 +107,7 @@ Result<std::unique_ptr<ModelProvider>> open_replay_provider(const std::string& p
     return make_error("replay file " + path + " does not exist (or is not a file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("cannot open replay file " + path);
-  std::vector<std::string> completions;
+  std::vector<ReplayProvider::Recorded> completions;
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -112,7 +118,14 @@ Result<std::unique_ptr<ModelProvider>> open_replay_provider(const std::string& p
     auto it = parsed.find("completion");
     if (it == parsed.end()) return make_error(where + ": missing the \"completion\" member");
     if (!it->is_string()) return make_error(where + ": \"completion\" must be a string");
-    completions.push_back(it->get<std::string>());
+    ReplayProvider::Recorded recorded{it->get<std::string>()};
+    if (auto stop = parsed.find("stop"); stop != parsed.end()) {
+      if (*stop == "max_tokens")
+        recorded.stop = CompletionStop::kMaxTokens;
+      else if (*stop != "end_of_turn")
+        return make_error(where + ": \"stop\" must be \"end_of_turn\" or \"max_tokens\"");
+    }
+    completions.push_back(std::move(recorded));
   }
   return std::unique_ptr<ModelProvider>(new ReplayProvider(path, std::move(completions)));
 }

@@ -13,7 +13,10 @@
 //   replay     recorded completions played back in order (`--model
 //              replay:FILE`), through the same rendering, parsing and tool
 //              path as the real model. FILE is JSONL, one line per model
-//              call: {"completion": "..."}; blank lines are skipped.
+//              call: {"completion": "..."}; blank lines are skipped. An
+//              optional "stop": "max_tokens" marks a completion the token
+//              limit cut off ("end_of_turn", the default, one the model
+//              ended), so a recorded session replays the same way.
 //   recording  wraps another provider and appends each completion it
 //              returns to a JSONL file in the replay format (`--record`).
 //

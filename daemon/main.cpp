@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "daemon/daemon_command.h"
+#include "daemon/chat_command.h"
 #include "daemon/index_commands.h"
 #include "daemon/model_commands.h"
 #include "daemon/run_command.h"
@@ -104,6 +105,8 @@ int main(int argc, char** argv) {
   CLI::App* daemon_cmd = beluga::add_daemon_command(app, daemon);
   beluga::AcpCommand acp;
   CLI::App* acp_cmd = beluga::add_acp_command(app, acp);
+  beluga::ChatCommand chat;
+  CLI::App* chat_cmd = beluga::add_chat_command(app, chat);
 
   beluga::add_template_commands(app);  // runs from its callbacks: no dispatch line below
 
@@ -126,5 +129,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return beluga::run_run_command(run);
   if (*daemon_cmd) return beluga::run_daemon_command(daemon);
   if (*acp_cmd) return beluga::run_acp_command(acp);
+  if (*chat_cmd) return beluga::run_chat_command(chat);
   return 1;
 }

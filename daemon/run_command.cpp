@@ -46,17 +46,23 @@ CLI::App* add_run_command(CLI::App& app, RunCommand& cmd) {
   return run;
 }
 
-Result<OpenedAgent> open_agent(const AgentArgs& args, TerminalOutput& output) {
+Result<OpenedAgent> open_agent(const AgentArgs& args, TerminalOutput& output,
+                               std::unique_ptr<agent::ModelProvider> provider) {
   auto workspace = indexer::canonical_workspace(args.workspace);
   if (!workspace) return make_error("--workspace: " + workspace.message());
   auto config = agent::load_agent_config(*workspace);
   if (!config) return config.error();
 
   agent::AgentSetup setup;
-  auto provider = agent::open_model_provider(args.model);
-  if (!provider) return provider.error();
-  setup.provider = std::move(provider).value();
-  if (!args.record.empty()) {
+  const bool reused = provider != nullptr;  // already wrapped for --record when it was first opened
+  if (reused) {
+    setup.provider = std::move(provider);
+  } else {
+    auto opened_provider = agent::open_model_provider(args.model);
+    if (!opened_provider) return opened_provider.error();
+    setup.provider = std::move(opened_provider).value();
+  }
+  if (!args.record.empty() && !reused) {
     auto recording = agent::wrap_recording(std::move(setup.provider), args.record);
     if (!recording) return recording.error();
     setup.provider = std::move(recording).value();

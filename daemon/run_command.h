@@ -45,7 +45,10 @@ struct OpenedAgent {
   std::unique_ptr<tools::ToolRegistry> registry;
   std::unique_ptr<agent::Agent> agent;
 };
-Result<OpenedAgent> open_agent(const AgentArgs& args, TerminalOutput& output);
+// `provider`, when given, is used instead of opening args.model (a chat
+// switching sessions keeps its loaded model).
+Result<OpenedAgent> open_agent(const AgentArgs& args, TerminalOutput& output,
+                               std::unique_ptr<agent::ModelProvider> provider = nullptr);
 
 // SIGINT cancels `agent`'s running turn; a second one exits (130).
 void cancel_on_interrupt(agent::Agent* agent);

@@ -16,6 +16,7 @@ packages=(
   libgit2-dev                        # git tools and checkpoints
   libtree-sitter-dev libsqlite3-dev  # indexer: parsing (grammar ABI 13-14), index store (FTS5)
   libtomlplusplus-dev                # agent: config.toml (agent/agent_config.cpp)
+  libedit-dev                        # beluga chat: line editing (BSD licence, unlike readline)
 )
 # npm fetches the pinned grammars (npm pack; never used at run time). A
 # machine that already has an npm (e.g. NodeSource's nodejs) keeps it:
