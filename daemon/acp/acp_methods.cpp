@@ -13,6 +13,7 @@
 
 #include "agent/session_store.h"
 #include "daemon/acp/acp_updates.h"
+#include "daemon/acp/client_files.h"
 #include "daemon/acp/daemon_server.h"
 #include "daemon/acp/params.h"
 #include "daemon/acp/session_admin.h"
@@ -28,15 +29,6 @@ namespace {
 
 constexpr int kProtocolVersion = 1;
 constexpr size_t kListPage = 100;
-
-// What initialize negotiated, kept on the connection.
-struct ClientState {
-  std::mutex mutex;
-  bool initialized = false;
-  bool fs_read = false;
-  bool fs_write = false;
-  Json client_info;
-};
 
 std::shared_ptr<ClientState> client_state(rpc::Peer& peer) {
   return std::static_pointer_cast<ClientState>(peer.user_state());

@@ -5,6 +5,7 @@
 
 #include "agent/agent_config.h"
 #include "daemon/acp/acp_updates.h"
+#include "daemon/acp/client_files.h"
 #include "daemon/log.h"
 #include "indexer/indexer.h"
 #include "tools/registry.h"
@@ -69,6 +70,7 @@ Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::sha
   if (!provider) return provider.error();
   setup.provider = std::move(provider).value();
   session->registry = std::make_unique<tools::ToolRegistry>(tools::make_default_registry());
+  wrap_read_tool(*session->registry, session);
   session->workspace = *workspace;
   session->context_tokens = model_.context_tokens();
   setup.store = session->store.get();

@@ -243,3 +243,67 @@ TEST_CASE("a client disconnecting mid-turn cancels only its own turn") {
   back->result("session/load", {{"sessionId", abandoned}, {"cwd", f.workspace()}, {"mcpServers", Json::array()}});
   CHECK(joined_text(back->updates_of("user_message_chunk")) == "Write it");
 }
+
+TEST_CASE("the read tool sees the client's unsaved buffer when the client offers fs reads") {
+  DaemonFixture f({completion("Look at it.", "Reading.", {Call{"read", {{"path", "notes.txt"}}}}),
+                   completion("Seen.", "It says hello.")});
+  write_text(f.workspace() + "/notes.txt", "on disk\n");
+  auto tool_output = [](TestClient& client) {
+    std::string text;
+    for (const Json& u : client.updates_of("tool_call_update"))
+      if (u.contains("content"))
+        for (const Json& c : u["content"])
+          if (c["type"] == "content") text += c["content"]["text"].get<std::string>();
+    return text;
+  };
+
+  auto editor = f.client();
+  editor->result("initialize", {{"protocolVersion", 1}, {"clientCapabilities", {{"fs", {{"readTextFile", true}}}}}});
+  std::vector<Json> reads;
+  std::mutex reads_mutex;
+  editor->on_request([&](const Json& request) -> std::optional<Json> {
+    if (request["method"] != "fs/read_text_file") return std::nullopt;
+    std::lock_guard lock(reads_mutex);
+    reads.push_back(request["params"]);
+    return Json{{"content", "unsaved edit\n"}};
+  });
+  const std::string session = editor->new_session(f.workspace());
+  CHECK(editor->result("session/prompt", TestClient::text_prompt(session, "Read notes"))["stopReason"] == "end_turn");
+  {
+    std::lock_guard lock(reads_mutex);
+    REQUIRE(reads.size() == 1);
+    CHECK(reads[0]["sessionId"] == session);
+    CHECK(reads[0]["path"] == f.workspace() + "/notes.txt");
+  }
+  const std::string seen = tool_output(*editor);
+  CHECK(seen.find("unsaved edit") != std::string::npos);
+  CHECK(seen.find("unsaved buffer") != std::string::npos);
+  CHECK(seen.find("on disk\n") == std::string::npos);
+
+  // A client without the capability is never asked: the disk is read.
+  auto plain = f.client();
+  plain->initialize();
+  const std::string other = plain->new_session(f.workspace());
+  CHECK(plain->result("session/prompt", TestClient::text_prompt(other, "Read notes"))["stopReason"] == "end_turn");
+  CHECK(tool_output(*plain).find("on disk") != std::string::npos);
+}
+
+TEST_CASE("stopping the daemon mid-turn cancels the turn and keeps the session") {
+  DaemonFixture f(write_then_answer());
+  auto client = f.client();
+  client->initialize();
+  const std::string session = client->new_session(f.workspace());
+  client->send_request("session/prompt", TestClient::text_prompt(session, "Write it"));
+  client->wait_daemon_request();  // waiting for a permission answer
+  f.daemon().stop();              // what SIGTERM does in beluga daemon
+  CHECK(client->wait_until([&] { return client->closed(); }));
+  auto store = agent::SessionStore::open(f.sandbox().db_path());
+  REQUIRE(store.ok());
+  auto turns = store->turns(session);
+  REQUIRE(turns.ok());
+  REQUIRE(turns->size() == 1);
+  CHECK((*turns)[0].stop_reason == "cancelled");
+  auto messages = store->active_messages(session);
+  REQUIRE(messages.ok());
+  CHECK(messages->size() >= 2);  // the prompt and the model's turn with its call
+}

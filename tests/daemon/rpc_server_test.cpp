@@ -5,8 +5,11 @@
 #include <atomic>
 #include <future>
 
+#include <sys/stat.h>
+
 #include "daemon/rpc/rpc_server.h"
-#include "tests/daemon/daemon_test_support.h"
+#include "tests/daemon/test_client.h"
+#include "tests/test_support.h"
 
 using namespace beluga;
 using namespace beluga::testing;
