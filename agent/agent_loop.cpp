@@ -57,6 +57,13 @@ TurnResult Agent::run_turn(const std::string& prompt) {
     finish(StopReason::kError, turns.message());
   } else {
     result.turn = turns->empty() ? 1 : turns->back().number + 1;
+    // A previous turn that failed between a model turn and its results (the
+    // store refused a write) left calls unanswered: answer them so the
+    // transcript renders.
+    Status repaired;
+    if (!transcript_.empty())
+      repaired = answer_dangling_calls(transcript_.back().turn,
+                                       "not run: the turn stopped before this call's result was recorded");
     auto start = Clock::now();
     auto checkpoint = tools::create_checkpoint(workspace_, session_.id, "before turn " + std::to_string(result.turn));
     result.checkpoint_ms += ms_since(start);
@@ -71,7 +78,8 @@ TurnResult Agent::run_turn(const std::string& prompt) {
     user.role = Role::kUser;
     user.content = prompt;
     start = Clock::now();
-    Status stored = store_->begin_turn(session_.id, TurnRecord{result.turn, result.checkpoint, prompt, "", 0});
+    Status stored = repaired;
+    if (stored) stored = store_->begin_turn(session_.id, TurnRecord{result.turn, result.checkpoint, prompt, "", 0});
     if (stored) stored = store_message(result.turn, std::move(user));
     result.store_ms += ms_since(start);
     if (!stored) {
@@ -113,12 +121,20 @@ TurnResult Agent::run_turn(const std::string& prompt) {
   return result;
 }
 
-Status Agent::maybe_compact(TurnResult& result) {
-  auto prompt = render();
-  if (!prompt) return prompt.error();
-  const int64_t tokens = provider_->count_tokens(*prompt);
+int64_t Agent::prompt_tokens(const std::string& prompt) const {
+  // The last model call's prompt plus its output is a prefix of this one
+  // (the loop only appends): count only what was added since, rather than
+  // tokenizing a context of up to a million tokens on every step.
+  if (!counted_text_.empty() && prompt.size() >= counted_text_.size() &&
+      prompt.compare(0, counted_text_.size(), counted_text_) == 0)
+    return counted_tokens_ + provider_->count_tokens(std::string_view(prompt).substr(counted_text_.size()));
+  return provider_->count_tokens(prompt);
+}
+
+Result<bool> Agent::maybe_compact(const std::string& prompt, TurnResult& result) {
+  const int64_t tokens = prompt_tokens(prompt);
   const int64_t threshold = static_cast<int64_t>(static_cast<double>(options_.context_tokens) * options_.compact_at);
-  if (tokens + options_.max_output_tokens / 4 <= threshold) return {};
+  if (tokens + options_.max_output_tokens / 4 <= threshold) return false;
   // Compact everything before the running turn's last keep_recent_turns turns.
   const int64_t keep_turn = result.turn - options_.keep_recent_turns;
   size_t keep_from = 0;
@@ -127,9 +143,10 @@ Status Agent::maybe_compact(TurnResult& result) {
     if (tokens + 64 >= options_.context_tokens)
       return make_error("the conversation (" + std::to_string(tokens) + " tokens) no longer fits the context of " +
                         std::to_string(options_.context_tokens) + " tokens, and the running turn cannot be compacted");
-    return {};
+    return false;
   }
-  return compact_through(keep_from);
+  if (Status s = compact_through(keep_from); !s) return s.error();
+  return true;
 }
 
 bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
@@ -144,15 +161,21 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   const int64_t tokens_left = options_.max_turn_tokens - result.tokens_generated;
   if (tokens_left <= 0)
     return stop(StopReason::kOutputLimit, "the turn generated its limit of " + std::to_string(options_.max_turn_tokens) + " tokens");
-  if (Status s = maybe_compact(result); !s) {
-    if (!keep_going()) return stop(StopReason::kCancelled, "cancelled");
-    return stop(StopReason::kContextFull, s.message());
-  }
-
   auto start = Clock::now();
   auto prompt = render();
   result.render_ms += ms_since(start);
   if (!prompt) return stop(StopReason::kError, prompt.message());
+  auto compacted = maybe_compact(*prompt, result);
+  if (!compacted) {
+    if (!keep_going()) return stop(StopReason::kCancelled, "cancelled");
+    return stop(StopReason::kContextFull, compacted.message());
+  }
+  if (*compacted) {
+    start = Clock::now();
+    prompt = render();
+    result.render_ms += ms_since(start);
+    if (!prompt) return stop(StopReason::kError, prompt.message());
+  }
   const ThinkingMode mode = session_.thinking ? ThinkingMode::kThinking : ThinkingMode::kChat;
   const int64_t step = ++result.steps;
 
@@ -171,6 +194,16 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   };
   CompletionRequest request;
   request.prompt = std::move(prompt).value();
+  for (const TranscriptEntry& entry : transcript_) {
+    const Message& m = entry.message;
+    if (m.role != Role::kAssistant || entry.tokens.empty() || !m.raw_completion) continue;
+    std::string_view raw = *m.raw_completion;
+    if (raw.starts_with(dsv4::kThinkStart))
+      raw.remove_prefix(dsv4::kThinkStart.size());
+    else if (raw.starts_with(dsv4::kThinkEnd))
+      raw.remove_prefix(dsv4::kThinkEnd.size());
+    request.known.push_back(KnownTokens{std::string(raw), entry.tokens});
+  }
   request.max_tokens = std::min(options_.max_output_tokens, tokens_left);
   request.keep_going = [this] { return keep_going(); };
   request.on_text = [&](std::string_view text) {
@@ -194,6 +227,10 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   result.tokens_generated += completion->tokens.empty() ? provider_->count_tokens(completion->text)
                                                          : static_cast<int64_t>(completion->tokens.size());
   if (completion->stop == CompletionStop::kCancelled) return stop(StopReason::kCancelled, "cancelled");
+  counted_text_ = request.prompt + completion->text;
+  counted_tokens_ = prompt_tokens(request.prompt) + (completion->tokens.empty()
+                                                         ? provider_->count_tokens(completion->text)
+                                                         : static_cast<int64_t>(completion->tokens.size()));
   start = Clock::now();
   // Providers return the text without the end-of-sentence token; the
   // parser needs it to tell a finished answer from one cut off.
@@ -309,9 +346,11 @@ tools::ToolResult Agent::run_call(const ToolCall& call, int64_t step, TurnResult
   c.summary = summarize_call(call.name, call.arguments);
   emit(c);
 
+  // An unknown tool is a mistake to report as such, not a permission question.
+  if (registry_->find(call.name) == nullptr) return registry_->call(call.name, call.arguments, tool_context_);
+
   auto start = Clock::now();
-  PermissionPolicy effective = policy_;
-  PermissionVerdict verdict = decide(effective, call.name, call.arguments);
+  PermissionVerdict verdict = decide(policy_, call.name, call.arguments);
   if (verdict.decision == Decision::kAsk) {
     const std::string subject = permission_subject(call.name, call.arguments);
     for (const PermissionRule& grant : session_grants_)

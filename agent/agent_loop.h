@@ -168,7 +168,10 @@ class Agent {
   Result<std::string> render_with(const std::vector<Message>& extra, ThinkingMode mode, bool from_transcript = true) const;
   Status store_message(int64_t turn, Message message, const std::vector<int32_t>& tokens = {});
   Status answer_dangling_calls(int64_t turn, const std::string& why);
-  Status maybe_compact(TurnResult& result);
+  // Compacts when `prompt` nears the context budget; true when it did (the
+  // prompt must be rendered again).
+  Result<bool> maybe_compact(const std::string& prompt, TurnResult& result);
+  int64_t prompt_tokens(const std::string& prompt) const;
   Status compact_through(size_t keep_from);
   // One model call and its tool calls; false when the turn ends (result set).
   bool run_step(int64_t turn, int64_t& malformed, TurnResult& result);
@@ -189,6 +192,8 @@ class Agent {
   tools::ToolContext tool_context_;
   std::vector<PermissionRule> session_grants_;
   std::string last_diff_;               // of the edit run_call just ran
+  std::string counted_text_;            // the last model call's prompt + output ...
+  int64_t counted_tokens_ = 0;          // ... and its length in tokens
   std::atomic<bool> cancelled_{false};
 };
 

@@ -127,7 +127,7 @@ Result<std::unique_ptr<Agent>> Agent::resume(AgentSetup setup, const std::string
                                                       "recorded; check the workspace before relying on it");
         !s)
       return s.error();
-    if (Status s = setup.store->end_turn(session_id, turn, "interrupted"); !s) return s.error();
+    if (Status s = agent->store_->end_turn(session_id, turn, "interrupted"); !s) return s.error();
   }
   return agent;
 }

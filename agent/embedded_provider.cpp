@@ -45,7 +45,7 @@ class EmbeddedProvider final : public ModelProvider {
       ids = held_ids_;
       tokenizer_.encode_into(std::string_view(request.prompt).substr(held_text_.size()), true, ids);
     } else {
-      ids = tokenizer_.encode(request.prompt);
+      ids = encode_with_known(request);
     }
     held_text_.clear();
     held_ids_.clear();
@@ -114,6 +114,30 @@ class EmbeddedProvider final : public ModelProvider {
       }
     }
     return out;
+  }
+
+  // The prompt's ids, the model's own turns taken from `known`: each is
+  // found after "<｜Assistant｜>" + <think> or </think> (added tokens, so the
+  // text around it tokenizes the same on its own), in order.
+  std::vector<int32_t> encode_with_known(const CompletionRequest& request) const {
+    std::vector<int32_t> ids;
+    std::string_view prompt = request.prompt;
+    size_t pos = 0;
+    for (const KnownTokens& known : request.known) {
+      if (known.ids.empty() || tokenizer_.decode(known.ids) != known.text) continue;
+      size_t found = std::string_view::npos, at = 0;  // where the marker starts, where the text starts
+      for (std::string_view opening : {dsv4::kThinkStart, dsv4::kThinkEnd}) {
+        const std::string marker = std::string(dsv4::kAssistant) + std::string(opening) + known.text;
+        const size_t f = prompt.find(marker, pos);
+        if (f < found) found = f, at = f + marker.size() - known.text.size();
+      }
+      if (found == std::string_view::npos) continue;
+      tokenizer_.encode_into(prompt.substr(pos, at - pos), true, ids);
+      ids.insert(ids.end(), known.ids.begin(), known.ids.end());
+      pos = at + known.text.size();
+    }
+    tokenizer_.encode_into(prompt.substr(pos), true, ids);
+    return ids;
   }
 
   int64_t count_tokens(std::string_view text) const override {

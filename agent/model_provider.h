@@ -38,8 +38,19 @@
 
 namespace beluga::agent {
 
+// Text of the prompt that a model generated, with the ids it sampled: an
+// engine that must tokenize the prompt again (a new process, a rewind)
+// uses these ids for that text, so the model sees its own tokens rather
+// than a re-tokenization of their text (which BPE need not reproduce).
+struct KnownTokens {
+  std::string text;            // what follows "<｜Assistant｜><think>" (or "</think>")
+  std::vector<int32_t> ids;    // decode(ids) == text, else it is ignored
+};
+
 struct CompletionRequest {
   std::string prompt;         // the rendered V4 prompt, BOS included
+  // The model's earlier turns in the prompt, in order (optional).
+  std::vector<KnownTokens> known;
   int64_t max_tokens = 4096;  // tokens to generate at most
   // Polled between tokens (and prefill chunks): false cancels the call.
   std::function<bool()> keep_going;

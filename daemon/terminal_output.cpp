@@ -84,8 +84,12 @@ void TerminalOutput::on_event(const AgentEvent& e) {
       std::cout << paint("1;36", "● " + e.summary) << "\n";
       break;
     case EventKind::kPermission:
-      if (e.decision == "deny" || (e.decision == "ask" && e.answer == "deny"))
+      if (e.decision == "deny")
         std::cout << paint("33", "  permission denied: " + e.reason) << "\n";
+      else if (e.decision == "ask" && e.answer == "deny")
+        std::cout << paint("33", e.reason.find("not interactive") != std::string::npos ? "  permission denied: " + e.reason
+                                                                                       : std::string("  denied"))
+                  << "\n";
       break;
     case EventKind::kToolResult: {
       std::string first = e.text.substr(0, e.text.find('\n'));

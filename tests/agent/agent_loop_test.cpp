@@ -331,3 +331,67 @@ TEST_CASE("cancel in the middle of a shell command stops it and keeps the transc
 }
 
 }  // namespace beluga::agent
+
+namespace beluga::agent {
+
+TEST_CASE("an allow for this session answer is not asked again for the same command", "[agent]") {
+  Harness h;
+  h.sandbox.repo().commit_all("initial");
+  int asked = 0;
+  h.ask = [&](const PermissionRequest&) {
+    ++asked;
+    return PermissionAnswer::kAllowSession;
+  };
+  auto agent = h.create({
+      completion("", "", {{"shell", {{"command", "echo a >> log.txt"}}}}),
+      completion("", "", {{"shell", {{"command", "echo a >> log.txt"}}}}),
+      completion("", "", {{"shell", {{"command", "echo b >> log.txt"}}}}),
+      completion("", "Logged."),
+  }, PermissionMode::kDefault);
+  REQUIRE(agent->run_turn("log").reason == StopReason::kCompleted);
+  CHECK(asked == 2);  // the repeated command was granted; another command line is asked again
+  CHECK(h.sandbox.repo().read("log.txt") == "a\na\nb\n");
+}
+
+TEST_CASE("chat mode sessions render without reasoning and parse answers without a think block", "[agent]") {
+  Harness h;
+  h.sandbox.repo().write("a.txt", "alpha\n");
+  auto setup = h.setup({
+      completion("", "Let me read it.", {{"read", {{"path", "a.txt"}}}}, /*thinking=*/false),
+      completion("", "It says alpha.", {}, /*thinking=*/false),
+  });
+  setup.options.thinking = ThinkingMode::kChat;
+  auto agent = Agent::create(std::move(setup));
+  REQUIRE(agent.ok());
+  TurnResult result = (*agent)->run_turn("what does a.txt say?");
+  INFO(result.message);
+  REQUIRE(result.reason == StopReason::kCompleted);
+  CHECK(result.final_text == "It says alpha.");
+  CHECK(h.of(EventKind::kReasoning).empty());
+  REQUIRE(h.tap->prompts.size() == 2);
+  CHECK(h.tap->prompts[0].size() > 9);
+  CHECK(h.tap->prompts[0].compare(h.tap->prompts[0].size() - 8, 8, "</think>") == 0);  // the generation point
+  const std::string held = h.tap->prompts[0] + h.tap->completions[0];
+  CHECK(h.tap->prompts[1].compare(0, held.size(), held) == 0);
+  // A resumed chat-mode session stays in chat mode.
+  auto resumed = Agent::resume(h.setup({}, PermissionMode::kYolo, "again.jsonl"), (*agent)->session_id());
+  REQUIRE(resumed.ok());
+  CHECK_FALSE((*resumed)->session().thinking);
+}
+
+}  // namespace beluga::agent
+
+namespace beluga::agent {
+
+TEST_CASE("a call to an unknown tool is answered with the available tools not a permission refusal", "[agent]") {
+  Harness h;
+  auto agent = h.create({completion("", "", {{"run_tests", {}}}), completion("", "ok")}, PermissionMode::kDefault);
+  REQUIRE(agent->run_turn("test").reason == StopReason::kCompleted);
+  auto results = h.of(EventKind::kToolResult);
+  REQUIRE(results.size() == 1);
+  CHECK_THAT(results[0]->text, Contains("unknown tool 'run_tests'"));
+  CHECK_THAT(results[0]->text, Contains("shell"));
+  CHECK(h.of(EventKind::kPermission).empty());
+}
+
+}  // namespace beluga::agent

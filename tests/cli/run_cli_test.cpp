@@ -4,9 +4,15 @@
 // resume, and the embedded engine on a synthetic checkpoint.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -270,4 +276,73 @@ TEST_CASE("beluga run drives the embedded engine on a synthetic checkpoint withi
   auto replayed = json_lines(replay.out);
   CHECK(replayed.back()["stop_reason"] == done["stop_reason"]);
   CHECK(replayed.back()["steps"] == done["steps"]);
+}
+
+TEST_CASE("Ctrl+C during a shell command cancels beluga run with status 130 and a consistent session", "[cli][agent]") {
+  AgentSandbox s;
+  s.repo().commit_all("initial");
+  beluga::testing::write_replay(s.file("r.jsonl"), {
+      completion("", "", {{"shell", {{"command", "sleep 30; touch late.txt"}}}}),
+      completion("", "never reached"),
+  });
+  const std::string out = s.file("events.jsonl");
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, STDIN_FILENO);
+    const std::string replay = "replay:" + s.file("r.jsonl");
+    const std::string ws = s.repo().root().string();
+    ::execl(BELUGA_BINARY, BELUGA_BINARY, "run", "wait", "--model", replay.c_str(), "--workspace", ws.c_str(), "--json",
+            "--mode", "yolo", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait until the shell call has been allowed (it is about to run), then a bit.
+  bool started = false;
+  for (int i = 0; i < 600 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    started = beluga::testing::read_text(out).find("\"permission\"") != std::string::npos;
+  }
+  REQUIRE(started);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  auto events = json_lines(beluga::testing::read_text(out));
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back()["type"] == "done");
+  CHECK(events.back()["stop_reason"] == "cancelled");
+  CHECK_FALSE(s.repo().exists("late.txt"));
+  const std::string id = events.front()["session_id"];
+  auto stored = stored_messages(s.db_path(), id);
+  REQUIRE(stored.size() == 3);  // user, the model's call, the call's (cancelled) result
+  CHECK(stored[2].second["role"] == "tool");
+}
+
+TEST_CASE("beluga run asks on the terminal and follows the answers", "[cli][agent]") {
+  AgentSandbox s;
+  s.repo().write("a.txt", "hello world\n");
+  s.repo().commit_all("initial");
+  const auto edit = completion("", "", {{"edit", {{"path", "a.txt"}, {"old", "world"}, {"new", "beluga"}}}});
+  beluga::testing::write_replay(s.file("r.jsonl"), {edit, edit, completion("", "Done.")});
+  beluga::testing::write_text(s.file("answers"), "n\ny\n");
+  // util-linux `script` runs beluga on a pseudo-terminal fed with the answers.
+  const std::string command = std::string(BELUGA_BINARY) + " run greet --model " + quote("replay:" + s.file("r.jsonl")) +
+                              " --workspace " + quote(s.repo().root().string());
+  const std::string shell = "script -qec " + quote(command) + " /dev/null < " + quote(s.file("answers")) + " > " +
+                            quote(s.file("out")) + " 2>&1";
+  const int status = std::system(shell.c_str());
+  const std::string out = beluga::testing::read_text(s.file("out"));
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(out, Contains("Allow edit a.txt?"));
+  CHECK_THAT(out, Contains("denied"));
+  CHECK(s.repo().read("a.txt") == "hello beluga\n");
 }
