@@ -1,5 +1,7 @@
 #include "daemon/rpc/json_rpc.h"
 
+#include <algorithm>
+
 namespace beluga::rpc {
 namespace {
 
@@ -9,6 +11,26 @@ Message invalid(int code, std::string message, Json id = nullptr) {
   m.id = std::move(id);
   m.error = RpcError{code, std::move(message), nullptr};
   return m;
+}
+
+// The deepest nesting of arrays and objects in `line` (strings skipped).
+// Checked before parsing: a value nested a million levels deep must be
+// refused cheaply, not handed to code that may recurse over it.
+size_t nesting_depth(std::string_view line) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : line) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return deepest;
 }
 
 bool valid_id(const Json& id) { return id.is_null() || id.is_number_integer() || id.is_number_unsigned() || id.is_string(); }
@@ -22,6 +44,9 @@ std::string dump_line(const Json& message) {
 }  // namespace
 
 Message parse_message(std::string_view line) {
+  if (nesting_depth(line) > kMaxNestingDepth)
+    return invalid(kInvalidRequest, "invalid request: JSON nested deeper than " + std::to_string(kMaxNestingDepth) +
+                                        " levels");
   Json doc = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return invalid(kParseError, "parse error: the line is not valid JSON");
   if (doc.is_array()) return invalid(kInvalidRequest, "invalid request: batches are not supported");

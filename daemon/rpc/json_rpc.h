@@ -11,7 +11,8 @@
 //                 method that is not a string, an id that is neither a
 //                 number, a string nor null, params that are neither an
 //                 object nor an array, a batch).
-// Unknown members are ignored (ACP adds "_meta" everywhere). Batches (JSON
+// A line nested deeper than kMaxNestingDepth arrays/objects is refused
+// with -32600 before it is parsed. Unknown members are ignored (ACP adds "_meta" everywhere). Batches (JSON
 // arrays) are refused with -32600: ACP never sends them, and answering
 // them would need the whole batch held before replying.
 //
@@ -40,6 +41,8 @@ enum ErrorCode : int {
   kRequestCancelled = -32800,  // ACP: the request was cancelled
   kResourceNotFound = -32002,  // ACP: e.g. an unknown session
 };
+
+inline constexpr size_t kMaxNestingDepth = 256;
 
 struct RpcError {
   int code = kInternalError;

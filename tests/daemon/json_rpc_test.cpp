@@ -85,3 +85,19 @@ TEST_CASE("encoded messages are single lines of JSON-RPC 2.0") {
   CHECK(Json::parse(encode_error(5, RpcError{kMethodNotFound, "method not found: x", nullptr}))["error"]["code"] ==
         -32601);
 }
+
+TEST_CASE("deeply nested JSON is refused before it is parsed") {
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"m","params":)" + std::string(1000000, '[') +
+                           std::string(1000000, ']') + "}";
+  Message m = parse_message(deep);
+  CHECK(m.kind == MessageKind::kInvalid);
+  REQUIRE(m.error.has_value());
+  CHECK(m.error->code == kInvalidRequest);
+  // Brackets inside strings do not count; ordinary nesting passes.
+  Message quoted = parse_message(R"({"jsonrpc":"2.0","id":2,"method":"m","params":{"s":")" + std::string(5000, '[') +
+                                 R"(\"]"}})");
+  CHECK(quoted.kind == MessageKind::kRequest);
+  std::string nested = R"({"jsonrpc":"2.0","id":3,"method":"m","params":)" + std::string(100, '[') +
+                       std::string(100, ']') + "}";
+  CHECK(parse_message(nested).kind == MessageKind::kRequest);
+}
