@@ -154,8 +154,10 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                       const std::string cwd = required_string(call.params, "cwd");
                       const Json& mcp = required_array(call.params, "mcpServers");
                       if (cwd.empty() || cwd.front() != '/') throw InvalidParams("cwd: must be an absolute path");
+                      if (auto workspace = indexer::canonical_workspace(cwd); !workspace)
+                        throw InvalidParams("cwd: " + workspace.message());
                       auto session = c.sessions->create(reply.peer(), cwd);
-                      if (!session) throw InvalidParams("cwd: " + session.message());
+                      if (!session) throw std::runtime_error(session.message());
                       Json out = session_response(*session, mcp);
                       out["sessionId"] = (*session)->id;
                       reply.result(out);

@@ -13,6 +13,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   d->model_ = std::move(model).value();
   log_line("model loaded: " + d->model_->describe());
   d->sessions_ = std::make_unique<SessionManager>(*d->model_, SessionOptions{options.session_db});
+  // The store is created (schema, WAL) now, before any client can race to do it.
+  if (auto store = d->sessions_->open_store(); !store) return store.error();
   d->server_ = std::make_unique<rpc::RpcServer>(options.rpc);
   d->context_.model = d->model_.get();
   d->context_.sessions = d->sessions_.get();

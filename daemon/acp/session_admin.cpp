@@ -6,9 +6,7 @@ namespace beluga::daemon {
 
 Result<std::vector<agent::SessionRecord>> list_stored_sessions(SessionManager& sessions,
                                                                const std::string& workspace) {
-  auto db = sessions.db_path();
-  if (!db) return db.error();
-  auto store = agent::SessionStore::open(*db);
+  auto store = sessions.open_store();
   if (!store) return store.error();
   return store->list_sessions(workspace);
 }
@@ -16,7 +14,7 @@ Result<std::vector<agent::SessionRecord>> list_stored_sessions(SessionManager& s
 Status delete_session(SessionManager& sessions, const std::string& id) {
   auto db = sessions.db_path();
   if (!db) return db.error();
-  auto store = agent::SessionStore::open(*db);
+  auto store = sessions.open_store();
   if (!store) return store.error();
   if (auto record = store->load_session(id); !record) return make_error("session " + id + ": " + record.message());
   if (Status s = sessions.unload(id); !s) return s;

@@ -44,12 +44,20 @@ Result<std::string> SessionManager::db_path() const {
   return agent::default_session_db_path();
 }
 
+Result<agent::SessionStore> SessionManager::open_store() {
+  auto db = db_path();
+  if (!db) return db.error();
+  // One open at a time: opening switches a new database to WAL, which
+  // SQLite refuses at once ("database is locked", no busy wait) while
+  // another connection of ours is opening it too.
+  std::lock_guard lock(open_mutex_);
+  return agent::SessionStore::open(*db);
+}
+
 Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::shared_ptr<rpc::Peer>& peer,
                                                                   const std::string& cwd,
                                                                   const std::string& resume_id) {
-  auto db = db_path();
-  if (!db) return db.error();
-  auto store = agent::SessionStore::open(*db);
+  auto store = open_store();
   if (!store) return store.error();
   auto session = std::make_shared<LiveSession>();
   session->store = std::make_unique<agent::SessionStore>(std::move(store).value());
@@ -248,11 +256,15 @@ agent::PermissionAnswer SessionManager::ask(const std::weak_ptr<LiveSession>& we
     wait->done.notify_all();
   });
   std::unique_lock lock(wait->mutex);
-  while (!wait->answered) {
-    if (session->agent->cancel_flag().load() || !peer->is_open()) return agent::PermissionAnswer::kDeny;
+  while (!wait->answered && !session->agent->cancel_flag().load() && peer->is_open())
     wait->done.wait_for(lock, std::chrono::milliseconds(100));
+  if (!peer->is_open()) {
+    // The client is gone: its turn is cancelled now, not only when detach()
+    // gets to it, so the turn cannot go on to another step in between.
+    session->agent->cancel();
+    return agent::PermissionAnswer::kDeny;
   }
-  return wait->answer;
+  return wait->answered ? wait->answer : agent::PermissionAnswer::kDeny;
 }
 
 Status SessionManager::unload(const std::string& id) {

@@ -113,6 +113,8 @@ class SessionManager {
   size_t live_count();
   size_t running_count();
   Result<std::string> db_path() const;
+  // A connection to the session store (opens are serialised, see the .cpp).
+  Result<agent::SessionStore> open_store();
   SharedModel& model() { return model_; }
 
  private:
@@ -123,6 +125,7 @@ class SessionManager {
   SharedModel& model_;
   SessionOptions options_;
   std::mutex mutex_;
+  std::mutex open_mutex_;
   std::map<std::string, std::shared_ptr<LiveSession>> live_;
   bool shutting_down_ = false;
 };
