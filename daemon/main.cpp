@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "daemon/bench_command.h"
+#include "daemon/daemon_command.h"
 #include "daemon/chat_command.h"
 #include "daemon/context_command.h"
 #include "daemon/index_commands.h"
@@ -102,6 +103,10 @@ int main(int argc, char** argv) {
   beluga::RunCommand run;
   CLI::App* run_cmd = beluga::add_run_command(app, run);
 
+  beluga::DaemonCommand daemon;
+  CLI::App* daemon_cmd = beluga::add_daemon_command(app, daemon);
+  beluga::AcpCommand acp;
+  CLI::App* acp_cmd = beluga::add_acp_command(app, acp);
   beluga::ChatCommand chat;
   CLI::App* chat_cmd = beluga::add_chat_command(app, chat);
 
@@ -126,6 +131,8 @@ int main(int argc, char** argv) {
   if (*index_cmd) return beluga::run_index(index);
   if (*symbols_cmd) return beluga::run_symbols(symbols);
   if (*run_cmd) return beluga::run_run_command(run);
+  if (*daemon_cmd) return beluga::run_daemon_command(daemon);
+  if (*acp_cmd) return beluga::run_acp_command(acp);
   if (*chat_cmd) return beluga::run_chat_command(chat);
   return 1;
 }

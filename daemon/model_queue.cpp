@@ -1,0 +1,154 @@
+#include "daemon/model_queue.h"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+namespace beluga::daemon {
+
+// ---- ModelQueue ----
+
+bool ModelQueue::acquire(const std::string& session, const std::function<bool()>& keep_going) {
+  std::unique_lock lock(mutex_);
+  const uint64_t mine = next_ticket_++;
+  waiting_.push_back(Ticket{mine, session});
+  for (;;) {
+    // Granted when a slot is free and this ticket is among the oldest `free` ones.
+    const int free_slots = slots_ - running_;
+    for (int i = 0; i < free_slots && i < static_cast<int>(waiting_.size()); ++i) {
+      if (waiting_[static_cast<size_t>(i)].number == mine) {
+        waiting_.erase(waiting_.begin() + i);
+        ++running_;
+        return true;
+      }
+    }
+    if (keep_going && !keep_going()) {
+      for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
+        if (it->number == mine) {
+          waiting_.erase(it);
+          break;
+        }
+      ++abandoned_;
+      changed_.notify_all();  // the ticket behind may now be among the oldest
+      return false;
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
+
+void ModelQueue::release() {
+  {
+    std::lock_guard lock(mutex_);
+    --running_;
+    ++served_;
+  }
+  changed_.notify_all();
+}
+
+ModelQueue::Stats ModelQueue::stats() const {
+  std::lock_guard lock(mutex_);
+  return Stats{static_cast<int64_t>(waiting_.size()), running_, served_, abandoned_};
+}
+
+// ---- SharedModel ----
+
+struct SharedModel::Backend {
+  // Embedded: the one provider every session's calls go through.
+  std::unique_ptr<agent::ModelProvider> engine;
+  std::mutex engine_mutex;  // the queue has one slot; this guards the invariant anyway
+  // Replay: the file's path (each session opens its own cursor).
+  std::string replay_path;
+  std::unique_ptr<agent::ModelProvider> replay_probe;  // for count_tokens/context/describe
+};
+
+namespace {
+
+// A session's provider: waits its turn in the queue, then calls the model.
+class QueuedProvider final : public agent::ModelProvider {
+ public:
+  QueuedProvider(ModelQueue& queue, std::string session, agent::ModelProvider* shared, std::mutex* shared_mutex,
+                 std::unique_ptr<agent::ModelProvider> own)
+      : queue_(queue), session_(std::move(session)), shared_(shared), shared_mutex_(shared_mutex),
+        own_(std::move(own)) {}
+
+  Result<agent::Completion> complete(const agent::CompletionRequest& request) override {
+    if (!queue_.acquire(session_, request.keep_going)) {
+      agent::Completion cancelled;
+      cancelled.stop = agent::CompletionStop::kCancelled;
+      return cancelled;
+    }
+    struct Release {
+      ModelQueue& q;
+      ~Release() { q.release(); }
+    } release{queue_};
+    if (own_) return own_->complete(request);
+    std::lock_guard lock(*shared_mutex_);
+    return shared_->complete(request);
+  }
+  int64_t count_tokens(std::string_view text) const override { return model().count_tokens(text); }
+  int64_t context_tokens() const override { return model().context_tokens(); }
+  std::string describe() const override { return model().describe(); }
+
+ private:
+  const agent::ModelProvider& model() const { return own_ ? *own_ : *shared_; }
+  ModelQueue& queue_;
+  std::string session_;
+  agent::ModelProvider* shared_;
+  std::mutex* shared_mutex_;
+  std::unique_ptr<agent::ModelProvider> own_;
+};
+
+constexpr std::string_view kReplayPrefix = "replay:";
+
+}  // namespace
+
+SharedModel::SharedModel(std::string spec, std::unique_ptr<Backend> backend)
+    : spec_(std::move(spec)), backend_(std::move(backend)) {}
+
+SharedModel::~SharedModel() = default;
+
+Result<std::unique_ptr<SharedModel>> SharedModel::open(const std::string& spec) {
+  auto backend = std::make_unique<Backend>();
+  if (spec.rfind(kReplayPrefix, 0) == 0) {
+    backend->replay_path = spec.substr(kReplayPrefix.size());
+    auto probe = agent::open_replay_provider(backend->replay_path);  // checks the file once, up front
+    if (!probe) return probe.error();
+    backend->replay_probe = std::move(probe).value();
+  } else {
+    auto engine = agent::open_model_provider(spec);
+    if (!engine) return engine.error();
+    backend->engine = std::move(engine).value();
+  }
+  return std::unique_ptr<SharedModel>(new SharedModel(spec, std::move(backend)));
+}
+
+Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const std::string& session) {
+  std::unique_ptr<agent::ModelProvider> own;
+  if (!backend_->replay_path.empty()) {
+    auto replay = agent::open_replay_provider(backend_->replay_path);
+    if (!replay) return replay.error();
+    own = std::move(replay).value();
+  }
+  return std::unique_ptr<agent::ModelProvider>(
+      new QueuedProvider(queue_, session, backend_->engine.get(), &backend_->engine_mutex, std::move(own)));
+}
+
+const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
+  return b.engine ? *b.engine : *b.replay_probe;
+}
+
+std::string SharedModel::describe() const { return model_of(*backend_).describe(); }
+int64_t SharedModel::context_tokens() const { return model_of(*backend_).context_tokens(); }
+int64_t SharedModel::count_tokens(std::string_view text) const { return model_of(*backend_).count_tokens(text); }
+
+nlohmann::json SharedModel::info() const {
+  const ModelQueue::Stats s = const_cast<ModelQueue&>(queue_).stats();
+  return {{"spec", spec_},
+          {"description", describe()},
+          {"kind", backend_->engine ? "embedded" : "replay"},
+          {"contextTokens", context_tokens()},
+          {"queue", {{"slots", 1}, {"waiting", s.waiting}, {"running", s.running}, {"served", s.served},
+                     {"abandoned", s.abandoned}}}};
+}
+
+}  // namespace beluga::daemon

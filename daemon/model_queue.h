@@ -1,0 +1,103 @@
+// One model for every session: the daemon loads the model once, and each
+// session's agent gets a provider that queues its calls on it.
+//
+// The queue (ModelQueue) decides who uses the model next. It grants
+// `slots` concurrent calls (1 for the embedded engine, which runs one
+// sequence at a time today) in arrival order of the waiting calls. Since an
+// agent makes one model call at a time and goes to the back of the line
+// after each, arrival order is round-robin across sessions: a session with
+// a long turn cannot starve one with a short turn, each waits at most one
+// call per other waiting session. Waiting is cancellable (the agent's
+// keep_going is polled while in line), so a cancelled turn leaves the
+// line at once.
+//
+// Designed for batching: a waiting call is a Ticket with its session name,
+// and the grant loop takes the oldest tickets; the engine's batched decode
+// will take up to N tickets of distinct sessions per step instead of one,
+// with nothing changing for the sessions.
+//
+// SharedModel holds what the spec names:
+//   DIR           the embedded engine, loaded once; every session's calls go
+//                 through it in turn (its KV cache holds one session's
+//                 prefix at a time: a switch re-prefills after the common
+//                 prefix, until KV snapshots per session arrive).
+//   replay:FILE   the recording, read once; each session replays it from its
+//                 first line with its own cursor (so every session of a
+//                 test or a load run plays the same script).
+//
+// Thread contract: all methods are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/model_provider.h"
+#include "engine/base/result.h"
+
+namespace beluga::daemon {
+
+class ModelQueue {
+ public:
+  explicit ModelQueue(int slots) : slots_(slots < 1 ? 1 : slots) {}
+
+  // Waits for a slot; false if `keep_going` turned false first (polled
+  // every 50 ms). A true return must be paired with release().
+  bool acquire(const std::string& session, const std::function<bool()>& keep_going);
+  void release();
+
+  struct Stats {
+    int64_t waiting = 0;
+    int64_t running = 0;
+    int64_t served = 0;
+    int64_t abandoned = 0;  // left the line cancelled
+  };
+  Stats stats() const;
+
+ private:
+  struct Ticket {
+    uint64_t number;
+    std::string session;
+  };
+  const int slots_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Ticket> waiting_;
+  uint64_t next_ticket_ = 0;
+  int running_ = 0;
+  int64_t served_ = 0, abandoned_ = 0;
+};
+
+class SharedModel {
+ public:
+  // `spec` as `beluga run --model`: a checkpoint folder or replay:FILE.
+  static Result<std::unique_ptr<SharedModel>> open(const std::string& spec);
+  ~SharedModel();
+
+  // A provider for one session's agent; its calls wait in the queue.
+  Result<std::unique_ptr<agent::ModelProvider>> provider_for(const std::string& session);
+
+  const std::string& spec() const { return spec_; }
+  std::string describe() const;
+  int64_t context_tokens() const;
+  int64_t count_tokens(std::string_view text) const;
+  ModelQueue& queue() { return queue_; }
+  nlohmann::json info() const;
+
+  struct Backend;
+
+ private:
+  SharedModel(std::string spec, std::unique_ptr<Backend> backend);
+  std::string spec_;
+  std::unique_ptr<Backend> backend_;
+  ModelQueue queue_{1};
+};
+
+}  // namespace beluga::daemon

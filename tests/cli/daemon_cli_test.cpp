@@ -1,0 +1,163 @@
+// The daemon as a process: `beluga daemon start|status|stop|restart` with
+// a replayed model in scratch XDG folders, the permission checks on the
+// socket folder, and `beluga acp` bridging stdio to it.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_support.h"
+#include "tests/tools/git_test_support.h"
+
+using namespace beluga::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  Run r;
+  std::string command = std::string(BELUGA_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// XDG folders in a scratch home; the daemon started here is stopped at the end.
+struct DaemonHome {
+  DaemonHome()
+      : runtime_("XDG_RUNTIME_DIR", home_.file("run")), state_("XDG_STATE_HOME", home_.file("state")),
+        data_("XDG_DATA_HOME", home_.file("data")), config_("XDG_CONFIG_HOME", home_.file("config")),
+        cache_("XDG_CACHE_HOME", home_.file("cache")) {
+    ::mkdir(home_.file("run").c_str(), 0700);
+    model = home_.file("model.jsonl");
+    write_text(model, Json{{"completion", "Hi.</think>Hello from the replay."}}.dump() + "\n");
+  }
+  ~DaemonHome() { run("daemon stop"); }
+  std::string file(const std::string& name) const { return home_.file(name); }
+  std::string model;
+
+ private:
+  ScratchDir home_;
+  EnvOverride runtime_, state_, data_, config_, cache_;
+};
+
+}  // namespace
+
+TEST_CASE("daemon start detaches and a second start finds it") {
+  DaemonHome home;
+  Run status0 = run("daemon status");
+  CHECK(status0.status == 3);
+  Run start = run("daemon start --model replay:" + home.model);
+  INFO(start.out);
+  REQUIRE(start.status == 0);
+  CHECK(start.out.find("started") != std::string::npos);
+  struct stat st {};
+  REQUIRE(::stat(home.file("run/beluga").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat(home.file("run/beluga/beluga.sock").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(std::filesystem::exists(home.file("state/beluga/daemon.log")));
+
+  Run again = run("daemon start --model replay:" + home.model);
+  CHECK(again.status == 0);
+  CHECK(again.out.find("already running") != std::string::npos);
+
+  Run status = run("daemon status --json");
+  REQUIRE(status.status == 0);
+  Json s = Json::parse(status.out);
+  CHECK(s["running"] == true);
+  CHECK(s["model"]["kind"] == "replay");
+
+  Run restart = run("daemon restart --model replay:" + home.model);
+  INFO(restart.out);
+  CHECK(restart.status == 0);
+  Json s2 = Json::parse(run("daemon status --json").out);
+  CHECK(s2["pid"] != s["pid"]);
+
+  Run stop = run("daemon stop");
+  CHECK(stop.status == 0);
+  CHECK(stop.out.find("stopped") != std::string::npos);
+  CHECK(run("daemon status").status == 3);
+  CHECK_FALSE(std::filesystem::exists(home.file("run/beluga/beluga.sock")));
+  CHECK(read_text(home.file("state/beluga/daemon.log")).find("received") != std::string::npos);
+}
+
+TEST_CASE("daemon start refuses a socket folder others can read") {
+  DaemonHome home;
+  ::mkdir(home.file("run/beluga").c_str(), 0755);
+  ::chmod(home.file("run/beluga").c_str(), 0755);
+  Run start = run("daemon start --model replay:" + home.model);
+  CHECK(start.status == 1);
+  CHECK(start.out.find("0755") != std::string::npos);
+  CHECK(start.out.find("0700") != std::string::npos);
+}
+
+TEST_CASE("daemon start reports a model that cannot be loaded") {
+  DaemonHome home;
+  Run start = run("daemon start --model replay:" + home.file("missing.jsonl"));
+  CHECK(start.status == 1);
+  CHECK(start.out.find("missing.jsonl") != std::string::npos);
+  CHECK(run("daemon status").status == 3);
+}
+
+TEST_CASE("beluga acp starts the daemon and bridges stdio") {
+  DaemonHome home;
+  int to_child[2], from_child[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(from_child) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::dup2(to_child[0], STDIN_FILENO);
+    ::dup2(from_child[1], STDOUT_FILENO);
+    int null_fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(null_fd, STDERR_FILENO);
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    const std::string model = "replay:" + home.model;
+    ::execl(BELUGA_BINARY, BELUGA_BINARY, "acp", "--model", model.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  const std::string request =
+      Json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}, {"params", {{"protocolVersion", 1}}}}.dump() + "\n";
+  REQUIRE(::write(to_child[1], request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  std::string out;
+  char buffer[4096];
+  while (out.find('\n') == std::string::npos) {
+    ssize_t n = ::read(from_child[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(to_child[1]);  // the client is done: the bridge exits
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(from_child[0]);
+  INFO(out);
+  // stdout held only the protocol answer.
+  Json response = Json::parse(out.substr(0, out.find('\n')));
+  CHECK(response["id"] == 1);
+  CHECK(response["result"]["protocolVersion"] == 1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(run("daemon status").status == 0);
+}
