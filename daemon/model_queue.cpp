@@ -88,6 +88,7 @@ class QueuedProvider final : public agent::ModelProvider {
   int64_t count_tokens(std::string_view text) const override { return model().count_tokens(text); }
   int64_t context_tokens() const override { return model().context_tokens(); }
   std::string describe() const override { return model().describe(); }
+  std::string token_counter_identity() const override { return model().token_counter_identity(); }
 
  private:
   const agent::ModelProvider& model() const { return own_ ? *own_ : *shared_; }
