@@ -7,7 +7,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <sstream>
 
@@ -16,6 +15,7 @@
 #include <editline/readline.h>
 
 #include "daemon/command_output.h"
+#include "engine/base/time_text.h"
 
 namespace beluga {
 namespace {
@@ -50,14 +50,7 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a + 1);
 }
 
-std::string when(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &utc);
-  return text;
-}
+std::string when(int64_t unix_s) { return format_unix_time(unix_s, "%Y-%m-%d %H:%M", TimeZone::kUtc); }
 
 }  // namespace
 

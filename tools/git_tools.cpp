@@ -15,8 +15,7 @@
 // (create_checkpoint), never by the model.
 #include <nlohmann/json.hpp>
 
-#include <ctime>
-
+#include "engine/base/time_text.h"
 #include "tools/checkpoints.h"
 #include "tools/git_support.h"
 #include "tools/output_cap.h"
@@ -31,14 +30,7 @@ std::string full_id(const std::string& id, const ToolContext& context) {
   return id.find('/') == std::string::npos ? context.session_id + "/" + id : id;
 }
 
-std::string when(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-  return text;
-}
+std::string when(int64_t unix_s) { return format_unix_time(unix_s, "%Y-%m-%d %H:%M:%S", TimeZone::kLocal); }
 
 ToolResult checkpoint_list_tool(const json& args, ToolContext& context) {
   if (context.roots.empty()) return ToolResult::error("checkpoint_list: no workspace root is configured");

@@ -8,10 +8,10 @@
 // the prompt; resource_link blocks are named in it; embedded resources
 // (promptCapabilities.embeddedContext) are inlined with their URI; image
 // and audio blocks are refused with -32602 (the capabilities say false).
-#include <ctime>
 #include <mutex>
 
 #include "agent/session_store.h"
+#include "engine/base/time_text.h"
 #include "daemon/acp/acp_updates.h"
 #include "daemon/acp/client_files.h"
 #include "daemon/acp/daemon_server.h"
@@ -52,14 +52,7 @@ std::shared_ptr<LiveSession> session_of(DaemonContext& c, rpc::Responder& reply,
   return session;
 }
 
-std::string iso8601(int64_t unix_s) {
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string iso8601(int64_t unix_s) { return format_unix_time(unix_s, "%Y-%m-%dT%H:%M:%SZ", TimeZone::kUtc); }
 
 // The prompt's content blocks as the text the agent gets.
 std::string prompt_text(const Json& blocks) {
