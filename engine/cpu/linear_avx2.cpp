@@ -21,35 +21,48 @@ namespace beluga::cpu::kernels {
 #ifdef BELUGA_AVX2
 namespace {
 
-// 16 e4m3 bytes -> 16 floats of value e4m3 / 256 (the bits moved into an f16).
-BELUGA_AVX2 inline void decode_fp8_16(const uint8_t* src, float* dst) {
+// 16 e4m3 bytes -> 16 e4m3 values / 256, as two registers of 8: the bits
+// moved into an f16 (sign to bit 15, exponent and mantissa to bits 13..7;
+// shifting b << 8 right arithmetically by one puts them there and copies
+// the sign into bit 14, which the mask clears).
+BELUGA_AVX2 inline void fp8_units_16(const uint8_t* src, __m256& first, __m256& second) {
   __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
-  __m256i sign = _mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x80)), 8);
-  __m256i rest = _mm256_slli_epi16(_mm256_and_si256(b, _mm256_set1_epi16(0x7F)), 7);
-  __m256i half = _mm256_or_si256(sign, rest);
-  _mm256_storeu_ps(dst, _mm256_cvtph_ps(_mm256_castsi256_si128(half)));
-  _mm256_storeu_ps(dst + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(half, 1)));
+  __m256i half = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(b, 8), 1), _mm256_set1_epi16(static_cast<short>(0xBFFF)));
+  first = _mm256_cvtph_ps(_mm256_castsi256_si128(half));
+  second = _mm256_cvtph_ps(_mm256_extracti128_si256(half, 1));
 }
 
-// 8 e2m1 nibbles (one per int32 lane) -> 8 floats.
-BELUGA_AVX2 inline __m256 decode_fp4_8(__m256i nibbles) {
-  const __m256 magnitudes = _mm256_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f);
-  __m256 mag = _mm256_permutevar8x32_ps(magnitudes, _mm256_and_si256(nibbles, _mm256_set1_epi32(7)));
-  __m256i sign = _mm256_slli_epi32(_mm256_and_si256(nibbles, _mm256_set1_epi32(8)), 28);
-  return _mm256_or_ps(mag, _mm256_castsi256_ps(sign));
+BELUGA_AVX2 inline void decode_fp8_16(const uint8_t* src, float* dst) {
+  __m256 first, second;
+  fp8_units_16(src, first, second);
+  _mm256_storeu_ps(dst, first);
+  _mm256_storeu_ps(dst + 8, second);
 }
 
-// 16 packed bytes = 32 e2m1 values (low nibble first) -> 32 floats.
-BELUGA_AVX2 inline void decode_fp4_32(const uint8_t* src, float* dst) {
-  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+// e2m1 values are kept doubled (0, 1, 2, 3, 4, 6, 8, 12 and negatives: all
+// integers), so a table lookup of bytes gives them; the block multiplier
+// carries the 1/2 (see linear_portable.cpp). Doubling and halving by powers
+// of two is exact, so the sums are those of the plain values.
+BELUGA_AVX2 inline __m128i fp4_doubled_table() {
+  return _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+}
+
+// 8 packed bytes = 16 e2m1 values (low nibble first) -> 16 doubled values as
+// int8, in column order.
+BELUGA_AVX2 inline __m128i fp4_doubled_16(const uint8_t* src) {
+  __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
   __m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0F));
   __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0F));
-  __m128i first = _mm_unpacklo_epi8(lo, hi);   // columns 0..15
-  __m128i second = _mm_unpackhi_epi8(lo, hi);  // columns 16..31
-  _mm256_storeu_ps(dst, decode_fp4_8(_mm256_cvtepu8_epi32(first)));
-  _mm256_storeu_ps(dst + 8, decode_fp4_8(_mm256_cvtepu8_epi32(_mm_srli_si128(first, 8))));
-  _mm256_storeu_ps(dst + 16, decode_fp4_8(_mm256_cvtepu8_epi32(second)));
-  _mm256_storeu_ps(dst + 24, decode_fp4_8(_mm256_cvtepu8_epi32(_mm_srli_si128(second, 8))));
+  return _mm_shuffle_epi8(fp4_doubled_table(), _mm_unpacklo_epi8(lo, hi));
+}
+
+// 16 packed bytes = 32 e2m1 values -> 32 floats (doubled).
+BELUGA_AVX2 inline void decode_fp4_32(const uint8_t* src, float* dst) {
+  for (int half = 0; half < 2; ++half) {
+    __m128i v = fp4_doubled_16(src + 8 * half);
+    _mm256_storeu_ps(dst + 16 * half, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)));
+    _mm256_storeu_ps(dst + 16 * half + 8, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8))));
+  }
 }
 
 BELUGA_AVX2 inline void decode_bf16_8(const uint8_t* src, float* dst) {
@@ -160,10 +173,110 @@ BELUGA_AVX2 void tile_rows(const LinearArgs& a, int64_t o0) {
     for (int t = 0; t < Tile; ++t) a.y[r * a.out + o0 + t] = reduce_lanes(a.acc + (r * kTileRows + t) * kLanes);
 }
 
+// One input row (decode): the weights go from memory straight into
+// registers, with no trip through wbuf, since nothing would reuse them.
+// Each lane's chain of fused multiply-adds and the per-block multiply are
+// those of tile_rows' single-row loop, so the results are the same bits.
+enum WeightKind { kKindFP8, kKindFP4, kKindBF16, kKindF32 };
+
+template <int Kind>
+BELUGA_AVX2 inline const uint8_t* weight_row(const LinearArgs& a, int64_t o) {
+  const int64_t r = a.row0 + o;
+  switch (Kind) {
+    case kKindFP8: return a.weight + r * a.in;
+    case kKindFP4: return a.weight + r * (a.in / 2);
+    case kKindBF16: return a.weight + r * a.in * 2;
+    default: return a.weight + r * a.in * 4;
+  }
+}
+
+// Columns [c, c + 16) of a weight row as two registers of 8, in the units
+// decode_block stores.
+template <int Kind>
+BELUGA_AVX2 inline void weights_16(const uint8_t* row, int64_t c, __m256& w0, __m256& w1) {
+  switch (Kind) {
+    case kKindFP8:
+      fp8_units_16(row + c, w0, w1);
+      break;
+    case kKindFP4: {
+      __m128i v = fp4_doubled_16(row + c / 2);
+      w0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+      w1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8)));
+      break;
+    }
+    case kKindBF16: {
+      __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
+      __m256i g = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c + 16)));
+      w0 = _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+      w1 = _mm256_castsi256_ps(_mm256_slli_epi32(g, 16));
+      break;
+    }
+    default: {
+      const float* f = reinterpret_cast<const float*>(row) + c;
+      w0 = _mm256_loadu_ps(f);
+      w1 = _mm256_loadu_ps(f + 8);
+      break;
+    }
+  }
+}
+
+// Output rows [o0, o0 + Tile) of the single input row.
+template <int Kind, int Tile>
+BELUGA_AVX2 void one_row_tile(const LinearArgs& a, int64_t o0) {
+  const uint8_t* rows[Tile];
+  const uint8_t* scales[Tile];
+  const float* multipliers = multiplier_table(a.storage);
+  __m256 acc0[Tile], acc1[Tile];
+  for (int t = 0; t < Tile; ++t) {
+    rows[t] = weight_row<Kind>(a, o0 + t);
+    scales[t] = scale_row(a, o0 + t);
+    acc0[t] = acc1[t] = _mm256_setzero_ps();
+  }
+  const int64_t n = a.block_cols;
+  for (int64_t c0 = 0, block = 0; c0 < a.in; c0 += n, ++block) {
+    __m256 p0[Tile], p1[Tile];
+    for (int t = 0; t < Tile; ++t) p0[t] = p1[t] = _mm256_setzero_ps();
+    for (int64_t c = c0; c < c0 + n; c += 16) {
+      const __m256 x0 = _mm256_loadu_ps(a.x + c), x1 = _mm256_loadu_ps(a.x + c + 8);
+      for (int t = 0; t < Tile; ++t) {
+        __m256 w0, w1;
+        weights_16<Kind>(rows[t], c, w0, w1);
+        p0[t] = _mm256_fmadd_ps(w0, x0, p0[t]);
+        p1[t] = _mm256_fmadd_ps(w1, x1, p1[t]);
+      }
+    }
+    for (int t = 0; t < Tile; ++t) {
+      const __m256 mult = _mm256_set1_ps(multipliers ? multipliers[scales[t][block]] : 1.0f);
+      acc0[t] = _mm256_fmadd_ps(p0[t], mult, acc0[t]);
+      acc1[t] = _mm256_fmadd_ps(p1[t], mult, acc1[t]);
+    }
+  }
+  for (int t = 0; t < Tile; ++t) {
+    float lanes[kLanes];
+    _mm256_storeu_ps(lanes, acc0[t]);
+    _mm256_storeu_ps(lanes + 8, acc1[t]);
+    a.y[o0 + t] = reduce_lanes(lanes);
+  }
+}
+
+template <int Kind>
+BELUGA_AVX2 void one_row(const LinearArgs& a, int64_t begin, int64_t end) {
+  int64_t o0 = begin;
+  for (; o0 + 2 <= end; o0 += 2) one_row_tile<Kind, 2>(a, o0);
+  if (o0 < end) one_row_tile<Kind, 1>(a, o0);
+}
+
 }  // namespace
 
 BELUGA_AVX2 void linear_rows_avx2(const LinearArgs& a, int64_t begin, int64_t end) {
   static_assert(kTileRows == 4);
+  if (a.rows == 1) {
+    switch (a.storage) {
+      case WeightStorage::kFP8: return one_row<kKindFP8>(a, begin, end);
+      case WeightStorage::kFP4: return one_row<kKindFP4>(a, begin, end);
+      case WeightStorage::kBF16: return a.f32 ? one_row<kKindF32>(a, begin, end) : one_row<kKindBF16>(a, begin, end);
+    }
+  }
   int64_t o0 = begin;
   for (; o0 + 4 <= end; o0 += 4) tile_rows<4>(a, o0);
   switch (end - o0) {

@@ -39,9 +39,13 @@ struct LinearArgs {
 void linear_rows_portable(const LinearArgs& a, int64_t begin, int64_t end);
 
 // Shared by both paths: the multiplier of scale block `block` of output row
-// `o` (FP8: the e8m0 scale x 256, see linear_portable.cpp), and the final
+// `o` (FP8: the e8m0 scale x 256, FP4: x 1/2, see linear_portable.cpp), and the final
 // pairwise sum of a row's kLanes accumulators.
 float block_multiplier(const LinearArgs& a, int64_t o, int64_t block);
+// The same, split for inner loops: scale byte -> multiplier (null for
+// BF16/F32, whose multiplier is 1), and the scale bytes of output row `o`.
+const float* multiplier_table(WeightStorage storage);
+const uint8_t* scale_row(const LinearArgs& a, int64_t o);
 float reduce_lanes(const float* acc);
 
 // False when this build or this CPU has no AVX2/FMA/F16C.

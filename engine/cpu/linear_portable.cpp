@@ -12,13 +12,16 @@ namespace {
 // FP8 weights in "unit" form: the e4m3 bits placed in an f16 (sign to bit
 // 15, exponent and mantissa to bits 13..7), which is the e4m3 value / 256;
 // the block's multiplier carries the 256. This is what the AVX2 kernel's
-// F16C conversion computes, so both paths see the same numbers.
+// F16C conversion computes, so both paths see the same numbers. FP4
+// weights are doubled (all e2m1 values times 2 are small integers, which
+// the AVX2 kernel looks up as bytes) and the multiplier carries the 1/2;
+// scaling by powers of two is exact, so the sums are unchanged.
 struct UnitTables {
   float fp8[256];
   float fp4[16];
   UnitTables() {
     for (int i = 0; i < 256; ++i) fp8[i] = f16_to_f32(static_cast<uint16_t>(((i & 0x80) << 8) | ((i & 0x7F) << 7)));
-    for (int i = 0; i < 16; ++i) fp4[i] = fp4_e2m1_to_f32(static_cast<uint8_t>(i));
+    for (int i = 0; i < 16; ++i) fp4[i] = 2.0f * fp4_e2m1_to_f32(static_cast<uint8_t>(i));
   }
 };
 const UnitTables& unit_tables() {
@@ -54,14 +57,16 @@ void decode_block(const LinearArgs& a, int64_t o, int64_t c0, int64_t n, float* 
 
 namespace {
 
-// Every e8m0 scale byte as float, and times 256 for FP8's unit form.
+// Every e8m0 scale byte as float, times 256 for FP8's unit form and times
+// 1/2 for FP4's doubled values.
 struct ScaleTables {
-  float e8m0[256];
+  float e8m0_half[256];
   float e8m0_x256[256];
   ScaleTables() {
     for (int i = 0; i < 256; ++i) {
-      e8m0[i] = e8m0_to_f32(static_cast<uint8_t>(i));
-      e8m0_x256[i] = e8m0[i] * 256.0f;
+      const float scale = e8m0_to_f32(static_cast<uint8_t>(i));
+      e8m0_half[i] = scale * 0.5f;
+      e8m0_x256[i] = scale * 256.0f;
     }
   }
 };
@@ -69,13 +74,27 @@ const ScaleTables scale_tables;
 
 }  // namespace
 
-float block_multiplier(const LinearArgs& a, int64_t o, int64_t block) {
-  switch (a.storage) {
-    case WeightStorage::kFP8: return scale_tables.e8m0_x256[a.scale[((a.row0 + o) / a.block_rows) * a.scale_cols + block]];
-    case WeightStorage::kFP4: return scale_tables.e8m0[a.scale[(a.row0 + o) * a.scale_cols + block]];
+const float* multiplier_table(WeightStorage storage) {
+  switch (storage) {
+    case WeightStorage::kFP8: return scale_tables.e8m0_x256;
+    case WeightStorage::kFP4: return scale_tables.e8m0_half;
     case WeightStorage::kBF16: break;
   }
-  return 1.0f;
+  return nullptr;
+}
+
+const uint8_t* scale_row(const LinearArgs& a, int64_t o) {
+  switch (a.storage) {
+    case WeightStorage::kFP8: return a.scale + ((a.row0 + o) / a.block_rows) * a.scale_cols;
+    case WeightStorage::kFP4: return a.scale + (a.row0 + o) * a.scale_cols;
+    case WeightStorage::kBF16: break;
+  }
+  return nullptr;
+}
+
+float block_multiplier(const LinearArgs& a, int64_t o, int64_t block) {
+  const float* table = multiplier_table(a.storage);
+  return table ? table[scale_row(a, o)[block]] : 1.0f;
 }
 
 float reduce_lanes(const float* acc) {

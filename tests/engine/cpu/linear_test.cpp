@@ -80,6 +80,19 @@ TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][l
   }
 }
 
+// One input row (decode) takes its own SIMD path, weights straight into
+// registers: the same bits as the portable kernel and as a batch.
+TEST_CASE("a single input row gives the portable kernel's bits in every storage", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 17);
+    auto x = random_floats(static_cast<size_t>(s.in), 19);
+    auto fast = run(tw.w, x, 1, cpu::LinearKernel::kFast);
+    auto portable = run(tw.w, x, 1, cpu::LinearKernel::kPortable);
+    CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+  }
+}
+
 TEST_CASE("the SIMD path is taken where the shape allows", "[cpu][linear]") {
   TestWeight fp8(WeightStorage::kFP8, DType::F8_E4M3, 8, 256, 1);
   TestWeight ragged(WeightStorage::kFP8, DType::F8_E4M3, 8, 200, 1);
