@@ -154,7 +154,9 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
   base.row0 = row_begin;
   base.out = row_count;
-  const bool simd = kernel == LinearKernel::kFast && kernels::avx2_available() && simd_shape(base);
+  const bool simd = (kernel == LinearKernel::kFast || kernel == LinearKernel::kAvx2) && kernels::avx2_available() &&
+                    simd_shape(base);
+  const bool avx512 = simd && kernel == LinearKernel::kFast && kernels::avx512_available();
   parallel_for(row_count, 64, [&](int64_t begin, int64_t end) {
     thread_local std::vector<float> acc, wbuf;  // grown, never shrunk: no allocation per call once warm
     acc.resize(std::max(acc.size(), static_cast<size_t>(rows * kernels::kTileRows * kernels::kLanes)));
@@ -162,7 +164,9 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
     kernels::LinearArgs a = base;
     a.acc = acc.data();
     a.wbuf = wbuf.data();
-    if (simd)
+    if (avx512)
+      kernels::linear_rows_avx512(a, begin, end);
+    else if (simd)
       kernels::linear_rows_avx2(a, begin, end);
     else
       kernels::linear_rows_portable(a, begin, end);

@@ -14,7 +14,8 @@
 //               scale, acc); at the end the lanes are added pairwise
 //               (l + l+8, then + 4, + 2, + 1). Run with AVX2/FMA/F16C
 //               intrinsics when the CPU has them and every scale block is a
-//               multiple of 16 columns, else by portable code that performs
+//               multiple of 16 columns (with AVX-512 when the CPU has
+//               that), else by portable code that performs
 //               the same operations in the same order (bit-identical).
 //               Because block scales are powers of two, this equals the
 //               dot product of the dequantised row summed in that order.
@@ -33,7 +34,12 @@
 namespace beluga::cpu {
 
 enum class ActivationQuant { kAsWeight, kPlain };
-enum class LinearKernel { kFast, kReference, kPortable /* kFast without SIMD, for tests */ };
+enum class LinearKernel {
+  kFast,
+  kReference,
+  kPortable,  // kFast without SIMD, for tests
+  kAvx2,      // kFast without AVX-512, for tests
+};
 
 // x: [rows, w.in], y: [rows, w.out] (overwritten).
 void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::span<float> y,

@@ -3,7 +3,9 @@
 //   portable  plain C++ (std::fma), any shape;
 //   avx2      AVX2 + FMA + F16C intrinsics (linear_avx2.cpp), chosen at run
 //             time when the CPU has them and the shape allows (every scale
-//             block a multiple of 16 columns).
+//             block a multiple of 16 columns);
+//   avx512    AVX-512 (linear_avx512.cpp), on the same shapes, when the
+//             CPU has it.
 // Both give bit-identical results; tests/engine/cpu/linear_test.cpp checks.
 #pragma once
 
@@ -51,5 +53,11 @@ float reduce_lanes(const float* acc);
 // False when this build or this CPU has no AVX2/FMA/F16C.
 bool avx2_available();
 void linear_rows_avx2(const LinearArgs& a, int64_t begin, int64_t end);
+
+// False when this build or this CPU has no AVX-512 (F, BW, VL) or AVX2.
+// The same work with 16-lane registers, on the AVX2 kernel's shapes
+// (linear_avx512.cpp).
+bool avx512_available();
+void linear_rows_avx512(const LinearArgs& a, int64_t begin, int64_t end);
 
 }  // namespace beluga::cpu::kernels

@@ -48,11 +48,12 @@ TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]")
   for (const Shape& s : kShapes) {
     INFO(s.name);
     TestWeight tw(s.storage, s.dtype, s.out, s.in, 7);
-    const int64_t rows = 3;
+    const int64_t rows = 8;  // a full block of six input rows and a remainder
     auto x = random_floats(static_cast<size_t>(rows * s.in), 11);
     auto reference = run(tw.w, x, rows, cpu::LinearKernel::kReference);
     auto fast = run(tw.w, x, rows, cpu::LinearKernel::kFast);
     auto portable = run(tw.w, x, rows, cpu::LinearKernel::kPortable);
+    auto avx2 = run(tw.w, x, rows, cpu::LinearKernel::kAvx2);
     float worst = 0, scale = 1;
     for (size_t i = 0; i < reference.size(); ++i) {
       worst = std::max(worst, std::fabs(fast[i] - reference[i]));
@@ -60,8 +61,10 @@ TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]")
     }
     INFO("max |fast - reference| " << worst << " at scale " << scale);
     CHECK(worst <= 2e-5f * scale);
-    // The SIMD kernel (when this CPU has it) performs the portable operations exactly.
+    // The SIMD kernels (AVX-512 and AVX2, where this CPU has them) perform
+    // the portable operations exactly.
     CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(avx2.data(), portable.data(), avx2.size() * sizeof(float)) == 0);
   }
 }
 
@@ -69,7 +72,7 @@ TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][l
   for (const Shape& s : kShapes) {
     INFO(s.name);
     TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
-    const int64_t rows = 5;
+    const int64_t rows = 13;  // blocks of six and of three input rows, and remainders
     auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
     auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
     for (int64_t r = 0; r < rows; ++r) {
@@ -80,16 +83,19 @@ TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][l
   }
 }
 
-// One input row (decode) takes its own SIMD path, weights straight into
-// registers: the same bits as the portable kernel and as a batch.
+// One input row (decode) takes its own SIMD paths (AVX-512 where the CPU
+// has it, else AVX2), weights straight into registers: the same bits as
+// the portable kernel and as a batch.
 TEST_CASE("a single input row gives the portable kernel's bits in every storage", "[cpu][linear]") {
   for (const Shape& s : kShapes) {
     INFO(s.name);
     TestWeight tw(s.storage, s.dtype, s.out, s.in, 17);
     auto x = random_floats(static_cast<size_t>(s.in), 19);
     auto fast = run(tw.w, x, 1, cpu::LinearKernel::kFast);
+    auto avx2 = run(tw.w, x, 1, cpu::LinearKernel::kAvx2);
     auto portable = run(tw.w, x, 1, cpu::LinearKernel::kPortable);
     CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(avx2.data(), portable.data(), avx2.size() * sizeof(float)) == 0);
   }
 }
 
