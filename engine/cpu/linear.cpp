@@ -143,7 +143,11 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
 void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_count, std::span<const float> x,
                       int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
   std::span<const float> input = x;
-  std::vector<float> quantised;
+  // The calling thread's scratch, grown and never shrunk: no allocation per
+  // call once warm. Workers only read it, within this call (no task of a
+  // linear calls linear, so a thread helping with queued tasks never
+  // reassigns its own scratch while another reads it).
+  thread_local std::vector<float> quantised;
   if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
     quantised.assign(x.begin(), x.begin() + rows * w.in);
     for (int64_t r = 0; r < rows; ++r) fp8_quant_dequant(std::span<float>(quantised).subspan(r * w.in, w.in), 128);
@@ -154,19 +158,36 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
   base.row0 = row_begin;
   base.out = row_count;
-  const bool simd = (kernel == LinearKernel::kFast || kernel == LinearKernel::kAvx2) && kernels::avx2_available() &&
-                    simd_shape(base);
-  const bool avx512 = simd && kernel == LinearKernel::kFast && kernels::avx512_available();
-  parallel_for(row_count, 64, [&](int64_t begin, int64_t end) {
-    thread_local std::vector<float> acc, wbuf;  // grown, never shrunk: no allocation per call once warm
-    acc.resize(std::max(acc.size(), static_cast<size_t>(rows * kernels::kTileRows * kernels::kLanes)));
-    wbuf.resize(std::max(wbuf.size(), static_cast<size_t>(kernels::kTileRows * base.block_cols)));
+  struct Call {
+    kernels::LinearArgs base;
+    bool simd, avx512;
+  } call{base, false, false};
+  call.simd = (kernel == LinearKernel::kFast || kernel == LinearKernel::kAvx2) && kernels::avx2_available() &&
+              simd_shape(base);
+  call.avx512 = call.simd && kernel == LinearKernel::kFast && kernels::avx512_available();
+  // One reference captured: the closure fits std::function's local storage,
+  // so the call allocates nothing once the scratch buffers are warm.
+  parallel_for(row_count, 64, [&call](int64_t begin, int64_t end) {
+    // Scratch: on the stack for a few input rows (decode), else the
+    // thread's own buffers, grown and never shrunk.
+    constexpr int64_t kStackRows = 16, kStackBlockCols = 256;
+    float acc_stack[kStackRows * kernels::kTileRows * kernels::kLanes];
+    float wbuf_stack[kernels::kTileRows * kStackBlockCols];
+    const kernels::LinearArgs& base = call.base;
     kernels::LinearArgs a = base;
-    a.acc = acc.data();
-    a.wbuf = wbuf.data();
-    if (avx512)
+    if (base.rows <= kStackRows && base.block_cols <= kStackBlockCols) {
+      a.acc = acc_stack;
+      a.wbuf = wbuf_stack;
+    } else {
+      thread_local std::vector<float> acc, wbuf;
+      acc.resize(std::max(acc.size(), static_cast<size_t>(base.rows * kernels::kTileRows * kernels::kLanes)));
+      wbuf.resize(std::max(wbuf.size(), static_cast<size_t>(kernels::kTileRows * base.block_cols)));
+      a.acc = acc.data();
+      a.wbuf = wbuf.data();
+    }
+    if (call.avx512)
       kernels::linear_rows_avx512(a, begin, end);
-    else if (simd)
+    else if (call.simd)
       kernels::linear_rows_avx2(a, begin, end);
     else
       kernels::linear_rows_portable(a, begin, end);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,7 +29,7 @@ class ThreadPool {
   void post(std::function<void()> task) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      tasks_.push_back(std::move(task));
+      push(std::move(task));
     }
     wake_.notify_one();
   }
@@ -41,9 +40,8 @@ class ThreadPool {
     std::function<void()> task;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (tasks_.empty()) return false;
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+      if (count_ == 0) return false;
+      task = pop();
     }
     task();
     return true;
@@ -55,18 +53,39 @@ class ThreadPool {
       std::function<void()> task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-        if (stopping_ && tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
+        wake_.wait(lock, [this] { return stopping_ || count_ > 0; });
+        if (stopping_ && count_ == 0) return;
+        task = pop();
       }
       task();
     }
   }
 
+  // The queue: a ring over slots that only grows, so posting a task whose
+  // closure fits std::function's local storage allocates nothing once warm
+  // (a std::deque allocates a node every few pushes). Guarded by mutex_.
+  void push(std::function<void()> task) {
+    if (count_ == slots_.size()) {
+      std::vector<std::function<void()>> grown(std::max<size_t>(16, 2 * slots_.size()));
+      for (size_t i = 0; i < count_; ++i) grown[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+      slots_ = std::move(grown);
+      head_ = 0;
+    }
+    slots_[(head_ + count_) % slots_.size()] = std::move(task);
+    ++count_;
+  }
+  std::function<void()> pop() {
+    std::function<void()> task = std::move(slots_[head_]);
+    slots_[head_] = nullptr;
+    head_ = (head_ + 1) % slots_.size();
+    --count_;
+    return task;
+  }
+
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
+  std::vector<std::function<void()>> slots_;
+  size_t head_ = 0, count_ = 0;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
 };
@@ -89,34 +108,33 @@ void parallel_for(int64_t n, int64_t min_per_task, const std::function<void(int6
     return;
   }
   // The count is changed only under the lock, so the caller cannot see zero
-  // (and destroy these locals) while a worker still holds the mutex.
-  int64_t remaining = tasks;
-  std::mutex done_mutex;
-  std::condition_variable done;
-  auto finish_one = [&] {
-    std::lock_guard<std::mutex> lock(done_mutex);
-    if (--remaining == 0) done.notify_all();
-  };
-  const int64_t per_task = (n + tasks - 1) / tasks;
-  for (int64_t t = 1; t < tasks; ++t) {
-    const int64_t begin = std::min(n, t * per_task), end = std::min(n, (t + 1) * per_task);
-    pool().post([&, begin, end] {
+  // (and destroy this job) while a worker still holds the mutex.
+  struct Job {
+    const std::function<void(int64_t, int64_t)>& fn;
+    int64_t n, per_task, remaining;
+    std::mutex done_mutex;
+    std::condition_variable done;
+    void run(int64_t t) {
+      const int64_t begin = std::min(n, t * per_task), end = std::min(n, (t + 1) * per_task);
       if (begin < end) fn(begin, end);
-      finish_one();
-    });
-  }
-  fn(0, std::min(n, per_task));
-  finish_one();
+      std::lock_guard<std::mutex> lock(done_mutex);
+      if (--remaining == 0) done.notify_all();
+    }
+  } job{fn, n, (n + tasks - 1) / tasks, tasks, {}, {}};
+  // A task's closure is two words, within std::function's local storage:
+  // posting it allocates nothing.
+  for (int64_t t = 1; t < tasks; ++t) pool().post([&job, t] { job.run(t); });
+  job.run(0);
   // Help with queued work (ours or others') rather than idle.
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(done_mutex);
-      if (remaining == 0) return;
+      std::lock_guard<std::mutex> lock(job.done_mutex);
+      if (job.remaining == 0) return;
     }
     if (!pool().run_one()) break;
   }
-  std::unique_lock<std::mutex> lock(done_mutex);
-  done.wait(lock, [&] { return remaining == 0; });
+  std::unique_lock<std::mutex> lock(job.done_mutex);
+  job.done.wait(lock, [&] { return job.remaining == 0; });
 }
 
 }  // namespace beluga::cpu

@@ -1,0 +1,47 @@
+// The decode hot path allocates nothing: once the calling thread has seen
+// a shape (its activation scratch grown), a linear call of that shape with
+// a few input rows makes no heap allocation on any thread, pool hand-offs
+// included. Counted by replacing the global operator new of this test
+// binary.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "engine/cpu/linear.h"
+#include "tests/engine/test_weights.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace beluga;
+
+TEST_CASE("a warm linear call allocates nothing in every storage", "[cpu][linear]") {
+  struct Case {
+    WeightStorage storage;
+    DType dtype;
+    int64_t rows;
+  };
+  // Large enough (out >= 2 x 64 rows) that parallel_for hands work to the pool.
+  for (const Case& k : {Case{WeightStorage::kFP4, DType::I8, 1}, Case{WeightStorage::kFP8, DType::F8_E4M3, 1},
+                        Case{WeightStorage::kBF16, DType::BF16, 1}, Case{WeightStorage::kFP8, DType::F8_E4M3, 4}}) {
+    beluga::testing::TestWeight tw(k.storage, k.dtype, 512, 256, 23);
+    auto x = beluga::testing::random_floats(static_cast<size_t>(k.rows * 256), 29);
+    std::vector<float> y(static_cast<size_t>(k.rows * 512));
+    for (int warm = 0; warm < 8; ++warm) cpu::linear(tw.w, x, k.rows, y);
+    const long before = g_allocations.load();
+    for (int i = 0; i < 20; ++i) cpu::linear(tw.w, x, k.rows, y);
+    CHECK(g_allocations.load() - before == 0);
+  }
+}
