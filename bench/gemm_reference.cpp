@@ -4,17 +4,30 @@
 #include <chrono>
 #include <vector>
 
+#include <dlfcn.h>
+
 #include "engine/cpu/linear.h"
 
-#ifdef BELUGA_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
-
 namespace beluga::bench {
-
-#ifdef BELUGA_HAVE_OPENBLAS
-
 namespace {
+
+// cblas_sgemm, looked up in OpenBLAS at run time: linking OpenBLAS would
+// load it (and its Fortran runtime, and its threads) at the start of every
+// beluga command. The CBLAS enums are ints: row-major 101, no-trans 111,
+// trans 112.
+using Sgemm = void (*)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                       const float* b, int ldb, float beta, float* c, int ldc);
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+Sgemm openblas_sgemm() {
+  static const Sgemm sgemm = []() -> Sgemm {
+    for (const char* name : {"libopenblas.so.0", "libopenblas.so"})
+      if (void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))
+        if (void* fn = dlsym(lib, "cblas_sgemm")) return reinterpret_cast<Sgemm>(fn);
+    return nullptr;
+  }();
+  return sgemm;
+}
 
 void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m, GemmReference& ref) {
   if (m <= 0 || rows <= 0) return;
@@ -22,7 +35,7 @@ void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m
   cpu::dequantize_rows(w, row_begin, row_begin + rows, weights);
   std::vector<float> x(static_cast<size_t>(m * w.in), 0.01f), y(static_cast<size_t>(m * rows));
   auto gemm = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(rows),
+    openblas_sgemm()(kRowMajor, kNoTrans, kTrans, static_cast<int>(m), static_cast<int>(rows),
                 static_cast<int>(w.in), 1.0f, x.data(), static_cast<int>(w.in), weights.data(), static_cast<int>(w.in),
                 0.0f, y.data(), static_cast<int>(rows));
   };
@@ -36,10 +49,11 @@ void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m
 
 }  // namespace
 
-bool openblas_available() { return true; }
+bool openblas_available() { return openblas_sgemm() != nullptr; }
 
 GemmReference openblas_prefill_reference(const ModelWeights& weights, int64_t tokens) {
   GemmReference ref;
+  if (!openblas_available()) return ref;
   const ModelConfig& c = weights.config();
   const int64_t per_expert = std::max<int64_t>(1, tokens * c.num_experts_per_tok / std::max<int64_t>(1, c.n_routed_experts));
   for (const BlockWeights& b : weights.blocks()) {
@@ -62,12 +76,5 @@ GemmReference openblas_prefill_reference(const ModelWeights& weights, int64_t to
   time_gemm(weights.head(), 0, weights.head().out, tokens, ref);
   return ref;
 }
-
-#else
-
-bool openblas_available() { return false; }
-GemmReference openblas_prefill_reference(const ModelWeights&, int64_t) { return {}; }
-
-#endif
 
 }  // namespace beluga::bench

@@ -9,9 +9,10 @@
 // tokens. Each GEMM runs once after a warm-up call; only sgemm is timed
 // (dequantisation is not).
 //
-// Built only when CMake finds OpenBLAS (Debian's libopenblas-dev, a
-// benchmark-only dependency); otherwise openblas_available() is false and
-// the prefill benchmark reports no ratio.
+// OpenBLAS is looked up at run time (dlopen of libopenblas.so.0: Debian's
+// libopenblas0, a benchmark-only dependency, never needed to build or run
+// beluga); without it openblas_available() is false and the prefill
+// benchmark reports no ratio.
 #pragma once
 
 #include <cstdint>
