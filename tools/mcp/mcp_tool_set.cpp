@@ -1,6 +1,7 @@
 // MCP servers' tools as beluga tools (see mcp_tool_set.h).
 #include "tools/mcp/mcp_tool_set.h"
 
+#include <algorithm>
 #include <set>
 
 namespace beluga::tools::mcp {
@@ -98,6 +99,23 @@ std::vector<ServerReport> McpToolSet::report() const {
   }
   out.insert(out.end(), rejected_.begin(), rejected_.end());
   return out;
+}
+
+std::unique_ptr<McpToolSet> start_mcp_servers(const ToolRegistry& base, std::vector<McpServerConfig> servers,
+                                              const std::filesystem::path& workspace,
+                                              std::function<void(const std::string&)> log) {
+  if (servers.empty()) return nullptr;
+  McpOptions options;
+  options.log = std::move(log);
+  std::chrono::milliseconds wait{0};
+  for (McpServerConfig& s : servers) {
+    if (s.cwd.empty()) s.cwd = workspace;
+    wait = std::max(wait, s.startup_timeout);
+  }
+  wait += options.probe_timeout;
+  auto set = std::make_unique<McpToolSet>(base, std::move(servers), std::move(options));
+  set->start(wait);
+  return set;
 }
 
 }  // namespace beluga::tools::mcp

@@ -64,4 +64,12 @@ class McpToolSet {
   std::shared_ptr<const ToolRegistry> cached_;
 };
 
+// The servers of `servers` started for a session in `workspace` (their
+// default working folder) beside the tools of `base`; waits for their first
+// connection attempts (each server's startup timeout plus the probe's, at
+// most). Null when `servers` is empty.
+std::unique_ptr<McpToolSet> start_mcp_servers(const ToolRegistry& base, std::vector<McpServerConfig> servers,
+                                              const std::filesystem::path& workspace,
+                                              std::function<void(const std::string&)> log);
+
 }  // namespace beluga::tools::mcp
