@@ -75,10 +75,9 @@ Result<McpServerConfig> server_from_acp(const json& entry) {
   McpServerConfig c;
   for (char ch : label) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-    c.name += ok ? ch : '-';
+    if (ch == '_' && !c.name.empty() && c.name.back() == '_') continue;  // "__" separates server and tool
+    if (c.name.size() < 32) c.name.push_back(ok ? ch : '-');
   }
-  for (size_t at; (at = c.name.find("__")) != std::string::npos;) c.name.replace(at, 2, "_");
-  if (c.name.size() > 32) c.name.resize(32);
   c.source = "ACP session/new mcpServers '" + label + "'";
   const std::string where = "mcpServers '" + label + "'";
   const std::string type = entry.contains("type") && entry["type"].is_string() ? entry["type"].get<std::string>() : "";
