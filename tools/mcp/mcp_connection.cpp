@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -151,9 +152,43 @@ std::string McpConnection::close_reason() const {
   return close_reason_;
 }
 
+namespace {
+
+// Blocks SIGPIPE in this thread while writing to a server's stdin: a server
+// that died must give EPIPE, not kill beluga (the CLI and the tests do not
+// ignore SIGPIPE process-wide as the daemon does). A SIGPIPE our write
+// raised is consumed before the mask is restored.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeGuard() {
+    if (broke_ && !was_pending_) {
+      const timespec zero{0, 0};
+      while (::sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  void broke() { broke_ = true; }
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false, broke_ = false;
+};
+
+}  // namespace
+
 Status McpConnection::write_line(const std::string& line, Clock::time_point deadline) {
   std::lock_guard lock(write_mutex_);
   if (closed_.load()) return make_error(close_reason());
+  SigpipeGuard guard;
   size_t written = 0;
   while (written < line.size()) {
     ssize_t n = ::write(stdin_fd_, line.data() + written, line.size() - written);
@@ -162,6 +197,7 @@ Status McpConnection::write_line(const std::string& line, Clock::time_point dead
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) guard.broke();
     if (n < 0 && errno != EAGAIN) {
       std::string why = std::string("writing to the server failed: ") + std::strerror(errno);
       close_with(why);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/tools/mcp/mcp_test_support.h"
+#include "tools/mcp/mcp_connection.h"
 #include "tools/mcp/mcp_tool_set.h"
 
 using namespace beluga;
@@ -254,4 +255,36 @@ TEST_CASE("the tool set declares server tools beside the built-in ones") {
   CHECK(report[1].state == "unsupported");
   CHECK(report[1].error.find("not supported yet") != std::string::npos);
   CHECK(report[2].state == "invalid");
+}
+
+TEST_CASE("writing to a server that closed its input is an error not a SIGPIPE") {
+  // The process keeps stdout open (no EOF) but closes stdin: the write fails with EPIPE.
+  McpLaunch launch{"/bin/sh", {"-c", "exec 0<&-; sleep 30"}, {}, {}};
+  auto connection = McpConnection::start(launch, {});
+  REQUIRE(connection);
+  std::this_thread::sleep_for(milliseconds(300));  // let the shell close its stdin
+  RpcOutcome o = (*connection)->request("tools/list", Json::object(), seconds(5));
+  CHECK(o.kind == RpcOutcome::Kind::kClosed);
+  CHECK(o.message.find("writing to the server failed") != std::string::npos);
+  CHECK((*connection)->closed());
+}
+
+TEST_CASE("lines that are not JSON are skipped and answers still arrive") {
+  // A fake peer written in sh: noise on stdout, then an answer to request 1.
+  McpLaunch launch{"/bin/sh", {"-c", "read line; echo 'hello, not json'; echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"ok\":true}}'; sleep 5"}, {}, {}};
+  std::vector<std::string> logged;
+  std::mutex m;
+  ConnectionHandlers handlers;
+  handlers.on_stderr = [&](const std::string& line) {
+    std::lock_guard lock(m);
+    logged.push_back(line);
+  };
+  auto connection = McpConnection::start(launch, handlers);
+  REQUIRE(connection);
+  RpcOutcome o = (*connection)->request("anything", Json::object(), seconds(30));
+  REQUIRE(o.kind == RpcOutcome::Kind::kResult);
+  CHECK(o.result["ok"] == true);
+  std::lock_guard lock(m);
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0].find("not JSON") != std::string::npos);
 }
