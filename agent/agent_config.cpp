@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include "tools/mcp/mcp_config.h"
+
 namespace beluga::agent {
 namespace {
 
@@ -90,8 +92,18 @@ Result<AgentConfig> parse_agent_config(const std::string& text, const std::strin
           config.rules.push_back(std::move(rule).value());
         }
       }
+    } else if (workspace && key == "mcp_servers") {
+      return make_error(where + ": a workspace config cannot start MCP servers (a cloned repository must not run "
+                        "programs); configure them in your own config.toml");
     } else if (workspace) {
       return make_error(where + ": a workspace config may only set mode and permissions.ask/deny");
+    } else if (key == "mcp_servers") {
+      if (!value.is_object()) return make_error(where + " must be a table of servers ([mcp_servers.NAME])");
+      for (const auto& [name, entry] : value.items()) {
+        auto server = tools::mcp::server_from_config(name, entry, label + ": 'mcp_servers." + name + "'");
+        if (!server) return server.error();
+        config.mcp_servers.push_back(std::move(server).value());
+      }
     } else if (key == "max_steps" || key == "max_output_tokens" || key == "max_turn_tokens" || key == "context_tokens") {
       auto n = positive_integer(value, where);
       if (!n) return n.error();

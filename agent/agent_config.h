@@ -18,6 +18,9 @@
 //   allow = ["shell(git status*)", "read"]
 //   ask   = ["git_commit"]
 //   deny  = ["shell(rm *)"]
+//   [mcp_servers.memory]             MCP servers (tools/mcp/mcp_config.h;
+//   command = "npx"                  user config only: a workspace config
+//   args = ["-y", "@modelcontextprotocol/server-memory"]   cannot start programs)
 // An unknown key, a wrong type or a bad rule is an error naming the file
 // and key (a typo must not silently weaken a deny rule).
 //
@@ -32,6 +35,7 @@
 
 #include "agent/permissions.h"
 #include "engine/base/result.h"
+#include "tools/mcp/mcp_server.h"
 
 namespace beluga::agent {
 
@@ -43,6 +47,7 @@ struct AgentConfig {
   std::optional<int64_t> max_turn_tokens;
   std::optional<int64_t> context_tokens;
   std::optional<double> compact_at;
+  std::vector<tools::mcp::McpServerConfig> mcp_servers;  // in the order written
   std::vector<std::string> files;  // the files read, in order
 };
 

@@ -47,6 +47,7 @@ std::string argument(const std::string& args_json, const char* key) {
 
 TurnResult Agent::run_turn(const std::string& prompt) {
   cancelled_.store(false);
+  if (tool_source_) refresh_tools();
   TurnResult result;
   auto finish = [&](StopReason reason, std::string message) {
     result.reason = reason;

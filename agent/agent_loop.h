@@ -100,6 +100,12 @@ struct AgentSetup {
   SessionStore* store = nullptr;        // outlives the agent
   std::filesystem::path workspace;      // canonical
   const tools::ToolRegistry* registry = nullptr;
+  // Tools that change during a session (MCP servers, tools/mcp): when set
+  // it is used instead of `registry`, asked at creation and at the start of
+  // each turn; a registry other than the current one replaces it and the
+  // tool declarations are rendered anew (a changed list costs one
+  // re-prefill of the prompt, so changes wait for the next turn).
+  std::function<std::shared_ptr<const tools::ToolRegistry>()> tool_source;
   PermissionPolicy policy;
   AgentOptions options;
   AgentCallbacks callbacks;
@@ -179,11 +185,15 @@ class Agent {
   // One model call and its tool calls; false when the turn ends (result set).
   bool run_step(int64_t turn, int64_t& malformed, TurnResult& result);
   tools::ToolResult run_call(const ToolCall& call, int64_t step, TurnResult& result);
+  // Takes the tool source's current registry (see AgentSetup::tool_source).
+  void refresh_tools();
 
   std::unique_ptr<ModelProvider> provider_;
   SessionStore* store_;
   std::filesystem::path workspace_;
   const tools::ToolRegistry* registry_;
+  std::function<std::shared_ptr<const tools::ToolRegistry>()> tool_source_;
+  std::shared_ptr<const tools::ToolRegistry> live_registry_;  // the source's, kept alive while used
   PermissionPolicy policy_;
   AgentOptions options_;
   AgentCallbacks callbacks_;

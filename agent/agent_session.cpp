@@ -47,8 +47,10 @@ std::string new_session_id() {
 
 Agent::Agent(AgentSetup setup, SessionRecord session)
     : provider_(std::move(setup.provider)), store_(setup.store), workspace_(std::move(setup.workspace)),
-      registry_(setup.registry), policy_(std::move(setup.policy)), options_(setup.options),
+      registry_(setup.registry), tool_source_(std::move(setup.tool_source)), policy_(std::move(setup.policy)),
+      options_(setup.options),
       callbacks_(std::move(setup.callbacks)), repo_context_(std::move(setup.repo_context)), session_(std::move(session)) {
+  if (tool_source_) refresh_tools();
   tools_ = tool_declarations(*registry_);
   tool_context_.roots = {workspace_};
   tool_context_.session_id = session_.id;
@@ -59,12 +61,20 @@ Agent::Agent(AgentSetup setup, SessionRecord session)
 
 Agent::~Agent() = default;
 
+void Agent::refresh_tools() {
+  std::shared_ptr<const tools::ToolRegistry> current = tool_source_();
+  if (!current || current == live_registry_) return;
+  live_registry_ = std::move(current);
+  registry_ = live_registry_.get();
+  tools_ = tool_declarations(*registry_);
+}
+
 namespace {
 
 Status check_setup(const AgentSetup& setup) {
   if (!setup.provider) return make_error("agent: no model provider");
   if (!setup.store) return make_error("agent: no session store");
-  if (!setup.registry) return make_error("agent: no tool registry");
+  if (!setup.registry && !(setup.tool_source && setup.tool_source())) return make_error("agent: no tool registry");
   if (setup.options.max_steps < 1) return make_error("--max-steps must be at least 1");
   return {};
 }

@@ -48,7 +48,7 @@ Result<PermissionRule> parse_rule(std::string_view text, Decision action, std::s
   }
   if (rule.tool.empty()) return make_error("permission rule '" + std::string(text) + "': no tool name");
   for (char c : rule.tool)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '*'))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '*' || c == '?'))
       return make_error("permission rule '" + std::string(text) + "': '" + rule.tool + "' is not a tool name");
   return rule;
 }
@@ -64,7 +64,7 @@ constexpr std::array kReadOnlyTools = {"read", "glob", "list", "grep", "git_stat
 constexpr std::array kEditTools = {"write", "edit", "apply_patch"};
 
 bool rule_matches(const PermissionRule& rule, std::string_view tool, const std::string& subject) {
-  if (rule.tool != "*" && rule.tool != tool) return false;
+  if (rule.tool != tool && !glob_match(rule.tool, tool)) return false;
   return rule.pattern.empty() || glob_match(rule.pattern, subject);
 }
 

@@ -9,7 +9,12 @@
 // write, edit, git_blame → path; glob, grep → pattern; git_commit →
 // message; anything else → its arguments as JSON text. Patterns are globs
 // over the whole subject: '*' any run of characters ('/' included), '?'
-// one character; everything else literal. "*" as the tool matches every tool.
+// one character; everything else literal. The tool name is a glob too:
+// "*" matches every tool, "memory__*" every tool of the MCP server
+// "memory", "*__delete_*" every MCP tool whose name starts with delete_.
+// MCP tools ("<server>__<tool>") are never read-only or edit tools here,
+// so they ask unless a rule allows them (a server's own readOnlyHint is
+// not trusted: it is the third party's claim).
 //
 // Decision (deny > ask > allow):
 //   1. a matching deny rule        → deny (in every mode, yolo included)
@@ -47,7 +52,7 @@ enum class Decision { kAllow, kAsk, kDeny };
 std::string_view decision_name(Decision decision);
 
 struct PermissionRule {
-  std::string tool;     // a tool name or "*"
+  std::string tool;     // a tool name or a glob over tool names ("*", "memory__*")
   std::string pattern;  // "" = any subject
   Decision action = Decision::kAllow;
   std::string source;   // where it was written (for messages): a file, "session"

@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <unistd.h>
 
 #include "agent/agent_config.h"
@@ -77,6 +79,9 @@ Result<OpenedAgent> open_agent(const AgentArgs& args, TerminalOutput& output,
   opened.registry = std::make_unique<tools::ToolRegistry>(tools::make_default_registry());
   setup.store = opened.store.get();
   setup.registry = opened.registry.get();
+  opened.mcp = tools::mcp::start_mcp_servers(*opened.registry, config->mcp_servers, *workspace,
+                                 [](const std::string& line) { std::fprintf(stderr, "beluga: %s\n", line.c_str()); });
+  if (opened.mcp) setup.tool_source = [mcp = opened.mcp.get()] { return mcp->registry(); };
   setup.workspace = *workspace;
   setup.policy.rules = config->rules;
   setup.policy.mode = config->mode.value_or(agent::PermissionMode::kDefault);

@@ -12,6 +12,7 @@
 
 #include "agent/agent_loop.h"
 #include "daemon/terminal_output.h"
+#include "tools/mcp/mcp_tool_set.h"
 
 namespace CLI {
 class App;
@@ -43,6 +44,7 @@ int run_run_command(const RunCommand& cmd);
 struct OpenedAgent {
   std::unique_ptr<agent::SessionStore> store;
   std::unique_ptr<tools::ToolRegistry> registry;
+  std::unique_ptr<tools::mcp::McpToolSet> mcp;  // the config's MCP servers (null when none)
   std::unique_ptr<agent::Agent> agent;
 };
 // `provider`, when given, is used instead of opening args.model (a chat

@@ -41,3 +41,22 @@ else
 fi
 
 bash "$(dirname "$0")/fetch_grammars.sh"
+
+# ---- MCP test servers (issue 13; keep this block separate for merges) ----
+# The reference MCP servers the MCP client's tests run against
+# (@modelcontextprotocol/server-memory and server-filesystem, pinned in
+# tests/mcp-servers/package-lock.json; node >= 18, Debian 12 has 18.19).
+# `npm ci` runs only when node_modules is missing or the lock file changed
+# since the last install (a stamp holds its hash), so a second run is
+# offline. The tests warn and skip when these are absent.
+mcp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/mcp-servers"
+mcp_stamp="$mcp_dir/node_modules/.beluga-lock-sha256"
+mcp_hash="$(sha256sum "$mcp_dir/package-lock.json" | cut -d' ' -f1)"
+if [ -f "$mcp_stamp" ] && [ "$(cat "$mcp_stamp")" = "$mcp_hash" ]; then
+  echo "setup: MCP test servers present"
+else
+  echo "setup: installing the MCP test servers (npm ci in tests/mcp-servers)"
+  (cd "$mcp_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$mcp_hash" > "$mcp_stamp"
+fi
+# ---- end of MCP test servers ----

@@ -67,7 +67,7 @@ size_t utf8_length(const std::string& s) {
   return n;
 }
 
-std::string validate(const json& schema, const json& value, const std::string& where, int depth) {
+std::string validate(const json& schema, const json& value, const std::string& where, int depth, bool lenient) {
   if (depth > 32) return name_of(where) + " is nested too deeply";
   if (!schema.is_object()) return "";
   if (auto it = schema.find("type"); it != schema.end()) {
@@ -118,11 +118,12 @@ std::string validate(const json& schema, const json& value, const std::string& w
         if (key.is_string() && !value.contains(key.get<std::string>()))
           return "missing required argument '" + (where.empty() ? "" : where + ".") + key.get<std::string>() + "'";
     bool closed = false;
-    if (auto it = schema.find("additionalProperties"); it != schema.end() && it->is_boolean()) closed = !it->get<bool>();
+    if (auto it = schema.find("additionalProperties"); !lenient && it != schema.end() && it->is_boolean())
+      closed = !it->get<bool>();
     for (const auto& [key, item] : value.items()) {
       std::string path = where.empty() ? key : where + "." + key;
       if (properties && properties->contains(key)) {
-        if (std::string e = validate((*properties)[key], item, path, depth + 1); !e.empty()) return e;
+        if (std::string e = validate((*properties)[key], item, path, depth + 1, lenient); !e.empty()) return e;
       } else if (closed) {
         std::string accepted;
         if (properties)
@@ -134,7 +135,7 @@ std::string validate(const json& schema, const json& value, const std::string& w
   if (value.is_array())
     if (auto it = schema.find("items"); it != schema.end() && it->is_object())
       for (size_t i = 0; i < value.size(); ++i)
-        if (std::string e = validate(*it, value[i], where + "[" + std::to_string(i) + "]", depth + 1); !e.empty())
+        if (std::string e = validate(*it, value[i], where + "[" + std::to_string(i) + "]", depth + 1, lenient); !e.empty())
           return e;
   return "";
 }
@@ -171,8 +172,8 @@ std::string ToolResult::to_json_text() const {
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string validate_against_schema(const nlohmann::json& schema, const nlohmann::json& value) {
-  return validate(schema, value, "", 0);
+std::string validate_against_schema(const nlohmann::json& schema, const nlohmann::json& value, bool lenient) {
+  return validate(schema, value, "", 0, lenient);
 }
 
 void ToolRegistry::add(ToolSpec spec) {
@@ -203,7 +204,7 @@ ToolResult ToolRegistry::call(const std::string& name, const std::string& args_j
     return ToolResult::error(name + ": the arguments are not valid JSON; pass a JSON object such as {\"path\": \"src/main.cpp\"}");
   json schema = json::parse(spec->parameters_schema, nullptr, false);
   if (schema.is_discarded()) return ToolResult::error(name + ": internal error: the tool's schema is not valid JSON");
-  if (std::string problem = validate_against_schema(schema, args); !problem.empty())
+  if (std::string problem = validate_against_schema(schema, args, spec->lenient_schema); !problem.empty())
     return ToolResult::error(name + ": " + problem);
   try {
     return spec->run(args, context);

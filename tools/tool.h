@@ -104,6 +104,11 @@ struct ToolSpec {
   std::string description;           // for the model's tool declaration
   std::string parameters_schema;     // JSON schema of the arguments, as JSON text
   std::function<ToolResult(const nlohmann::json& args, ToolContext& context)> run;
+  // Basic checks only (types, required keys, enums, bounds): unknown keys
+  // are passed on. For tools whose schema beluga did not write (MCP
+  // servers' tools): their schemas may use keywords the validator does not
+  // know ($ref, allOf, patternProperties...), and the server validates.
+  bool lenient_schema = false;
 };
 
 // All tools by name. Arguments are validated against the tool's schema
@@ -113,7 +118,9 @@ struct ToolSpec {
 // additionalProperties false, enum, minimum/maximum, minLength/maxLength,
 // items). Returns an empty string when valid, else a message naming the
 // offending field ("argument 'offset' must be an integer, got a string").
-std::string validate_against_schema(const nlohmann::json& schema, const nlohmann::json& value);
+// `lenient`: never refuse a key the schema does not list (see
+// ToolSpec::lenient_schema).
+std::string validate_against_schema(const nlohmann::json& schema, const nlohmann::json& value, bool lenient = false);
 
 class ToolRegistry {
  public:

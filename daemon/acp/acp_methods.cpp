@@ -27,6 +27,7 @@
 #include "daemon/acp/session_admin.h"
 #include "daemon/log.h"
 #include "indexer/indexer.h"
+#include "tools/mcp/mcp_config.h"
 
 #ifndef BELUGA_VERSION
 #define BELUGA_VERSION "dev"
@@ -97,14 +98,30 @@ std::string prompt_text(const Json& blocks) {
   return text;
 }
 
-Json session_response(const std::shared_ptr<LiveSession>& s, const Json& mcp_servers) {
+// The client's mcpServers entries; a malformed one is the client's error.
+std::vector<tools::mcp::McpServerConfig> acp_mcp_servers(const Json& entries) {
+  std::vector<tools::mcp::McpServerConfig> out;
+  for (const Json& entry : entries) {
+    auto server = tools::mcp::server_from_acp(entry);
+    if (!server) throw InvalidParams(server.message());
+    out.push_back(std::move(server).value());
+  }
+  return out;
+}
+
+// Each MCP server of the session: its state and the tools the model sees
+// (_meta.beluga.mcpServers, docs/protocol.md).
+Json session_response(const std::shared_ptr<LiveSession>& s) {
   Json out = {{"modes", mode_state(s->agent->policy().mode)}, {"configOptions", config_options(s->agent->policy().mode)}};
-  if (mcp_servers.is_array() && !mcp_servers.empty()) {
-    Json names = Json::array();
-    for (const Json& m : mcp_servers) names.push_back(m.is_object() ? m.value("name", std::string()) : std::string());
-    out["_meta"] = {{"beluga",
-                     {{"mcpServersIgnored", names},
-                      {"reason", "beluga has no MCP client yet: these servers' tools are not available"}}}};
+  if (s->mcp) {
+    Json servers = Json::array();
+    for (const auto& r : s->mcp->report()) {
+      Json entry = {{"name", r.name}, {"state", r.state}, {"tools", r.tools}};
+      if (!r.protocol.empty()) entry["protocol"] = r.protocol;
+      if (!r.error.empty()) entry["error"] = r.error;
+      servers.push_back(std::move(entry));
+    }
+    out["_meta"] = {{"beluga", {{"mcpServers", servers}}}};
   }
   return out;
 }
@@ -172,9 +189,9 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                       if (cwd.empty() || cwd.front() != '/') throw InvalidParams("cwd: must be an absolute path");
                       if (auto workspace = indexer::canonical_workspace(cwd); !workspace)
                         throw InvalidParams("cwd: " + workspace.message());
-                      auto session = c.sessions->create(reply.peer(), cwd);
+                      auto session = c.sessions->create(reply.peer(), cwd, acp_mcp_servers(mcp));
                       if (!session) throw std::runtime_error(session.message());
-                      Json out = session_response(*session, mcp);
+                      Json out = session_response(*session);
                       out["sessionId"] = (*session)->id;
                       reply.result(out);
                     }));
@@ -184,7 +201,7 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                       const std::string id = required_string(call.params, "sessionId");
                       required_string(call.params, "cwd");
                       const Json& mcp = required_array(call.params, "mcpServers");
-                      auto session = c.sessions->load(reply.peer(), id);
+                      auto session = c.sessions->load(reply.peer(), id, acp_mcp_servers(mcp));
                       if (!session) throw NotFound("session " + id + ": " + session.message());
                       // History first, then the answer (one connection: order is kept).
                       std::vector<Json> history;
@@ -194,7 +211,7 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                         history = replay_transcript((*session)->agent->transcript());
                       }
                       for (const Json& update : history) (*session)->send_update(update);
-                      reply.result(session_response(*session, mcp));
+                      reply.result(session_response(*session));
                     }));
 
   // session/load without the history (sessionCapabilities.resume).
@@ -205,9 +222,9 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                       const Json& p = params_object(call.params);
                       const Json mcp = p.contains("mcpServers") && p["mcpServers"].is_array() ? p["mcpServers"]
                                                                                               : Json::array();
-                      auto session = c.sessions->load(reply.peer(), id);
+                      auto session = c.sessions->load(reply.peer(), id, acp_mcp_servers(mcp));
                       if (!session) throw NotFound("session " + id + ": " + session.message());
-                      reply.result(session_response(*session, mcp));
+                      reply.result(session_response(*session));
                     }));
 
   server.add_method("session/list", rpc::RunOn::kWorker,

@@ -75,7 +75,8 @@ Result<agent::SessionStore> SessionManager::open_store() {
 
 Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::shared_ptr<rpc::Peer>& peer,
                                                                   const std::string& cwd,
-                                                                  const std::string& resume_id) {
+                                                                  const std::string& resume_id,
+                                                                  std::vector<tools::mcp::McpServerConfig> mcp_servers) {
   auto store = open_store();
   if (!store) return store.error();
   auto session = std::make_shared<LiveSession>();
@@ -102,6 +103,11 @@ Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::sha
   session->context_tokens = model_.context_tokens();
   setup.store = session->store.get();
   setup.registry = session->registry.get();
+  // The client's servers first: on a name clash they win over the config's.
+  mcp_servers.insert(mcp_servers.end(), config->mcp_servers.begin(), config->mcp_servers.end());
+  session->mcp = tools::mcp::start_mcp_servers(*session->registry, std::move(mcp_servers), *workspace,
+                                               [](const std::string& line) { log_line(line); });
+  if (session->mcp) setup.tool_source = [mcp = session->mcp.get()] { return mcp->registry(); };
   setup.workspace = *workspace;
   setup.policy.rules = config->rules;
   setup.policy.mode = config->mode.value_or(agent::PermissionMode::kDefault);
@@ -145,15 +151,17 @@ Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::sha
 }
 
 Result<std::shared_ptr<LiveSession>> SessionManager::create(const std::shared_ptr<rpc::Peer>& peer,
-                                                            const std::string& cwd) {
+                                                            const std::string& cwd,
+                                                            std::vector<tools::mcp::McpServerConfig> mcp_servers) {
   reap();
-  auto session = open_session(peer, cwd, "");
+  auto session = open_session(peer, cwd, "", std::move(mcp_servers));
   if (session) log_line("session " + (*session)->id + " created in " + (*session)->workspace.string());
   return session;
 }
 
 Result<std::shared_ptr<LiveSession>> SessionManager::load(const std::shared_ptr<rpc::Peer>& peer,
-                                                          const std::string& id) {
+                                                          const std::string& id,
+                                                          std::vector<tools::mcp::McpServerConfig> mcp_servers) {
   reap();
   if (auto live = find(id)) {
     std::thread finishing;
@@ -171,7 +179,7 @@ Result<std::shared_ptr<LiveSession>> SessionManager::load(const std::shared_ptr<
     live->peer = peer;
     return live;
   }
-  return open_session(peer, "", id);
+  return open_session(peer, "", id, std::move(mcp_servers));
 }
 
 std::shared_ptr<LiveSession> SessionManager::find(const std::string& id) {

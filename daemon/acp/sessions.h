@@ -52,6 +52,7 @@
 #include "agent/session_store.h"
 #include "daemon/model_queue.h"
 #include "daemon/rpc/rpc_server.h"
+#include "tools/mcp/mcp_tool_set.h"
 #include "tools/tool.h"
 
 namespace beluga::daemon {
@@ -72,6 +73,9 @@ class LiveSession {
   std::unique_ptr<agent::SessionStore> store;
   std::unique_ptr<agent::Agent> agent;
   std::unique_ptr<tools::ToolRegistry> registry;
+  // The session's MCP servers (the user config's and the client's
+  // session/new mcpServers); null when none. Stopped with the session.
+  std::unique_ptr<tools::mcp::McpToolSet> mcp;
   int64_t context_tokens = 0;
 
   std::mutex mutex;
@@ -96,9 +100,13 @@ class SessionManager {
   ~SessionManager();
 
   // session/new: a new agent session in `cwd`, attached to `peer`.
-  Result<std::shared_ptr<LiveSession>> create(const std::shared_ptr<rpc::Peer>& peer, const std::string& cwd);
-  // session/load: the stored session, resumed (or the live one, re-attached).
-  Result<std::shared_ptr<LiveSession>> load(const std::shared_ptr<rpc::Peer>& peer, const std::string& id);
+  // `mcp_servers` (the client's) start beside the config's.
+  Result<std::shared_ptr<LiveSession>> create(const std::shared_ptr<rpc::Peer>& peer, const std::string& cwd,
+                                              std::vector<tools::mcp::McpServerConfig> mcp_servers = {});
+  // session/load: the stored session, resumed (or the live one, re-attached,
+  // keeping the MCP servers it has).
+  Result<std::shared_ptr<LiveSession>> load(const std::shared_ptr<rpc::Peer>& peer, const std::string& id,
+                                            std::vector<tools::mcp::McpServerConfig> mcp_servers = {});
   // The live session `id` if `peer` has it open, else null.
   std::shared_ptr<LiveSession> open_on(const rpc::Peer& peer, const std::string& id);
   std::shared_ptr<LiveSession> find(const std::string& id);
@@ -133,7 +141,8 @@ class SessionManager {
 
  private:
   Result<std::shared_ptr<LiveSession>> open_session(const std::shared_ptr<rpc::Peer>& peer, const std::string& cwd,
-                                                    const std::string& resume_id);
+                                                    const std::string& resume_id,
+                                                    std::vector<tools::mcp::McpServerConfig> mcp_servers);
   agent::PermissionAnswer ask(const std::weak_ptr<LiveSession>& session, const agent::PermissionRequest& request);
 
   SharedModel& model_;

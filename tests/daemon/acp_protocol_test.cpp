@@ -202,11 +202,16 @@ TEST_CASE("protocol errors are answered and the daemon stays up") {
   CHECK(image["error"]["code"] == rpc::kInvalidParams);
   Json no_prompt = client->call("session/prompt", {{"sessionId", session}});
   CHECK(no_prompt["error"]["code"] == rpc::kInvalidParams);
-  // Unknown fields and MCP servers are accepted (the servers reported unused).
+  // Unknown fields are accepted; an MCP server that cannot start is reported
+  // (and retried in the background), the session is created anyway.
   Json with_mcp = client->result("session/new", {{"cwd", f.workspace()},
                                                  {"mcpServers", Json::array({{{"name", "fs"}, {"command", "mcp-fs"}, {"args", Json::array()}, {"env", Json::array()}}})},
                                                  {"someFutureField", true}});
-  CHECK(with_mcp["_meta"]["beluga"]["mcpServersIgnored"][0] == "fs");
+  CHECK(with_mcp["_meta"]["beluga"]["mcpServers"][0]["name"] == "fs");
+  CHECK(with_mcp["_meta"]["beluga"]["mcpServers"][0]["state"] == "restarting");
+  CHECK(with_mcp["_meta"]["beluga"]["mcpServers"][0]["error"].get<std::string>().find("not found") != std::string::npos);
+  CHECK(client->call("session/new", {{"cwd", f.workspace()}, {"mcpServers", Json::array({{{"command", "x"}}})}})["error"]["code"] ==
+        rpc::kInvalidParams);
 
   client->send_raw("{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"one\"}}\n");
   CHECK(client->wait_response(99)["error"]["code"] == rpc::kInvalidParams);
