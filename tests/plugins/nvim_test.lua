@@ -1,0 +1,83 @@
+-- plugins/nvim against the real `beluga lsp` in `nvim --headless` (driven by
+-- nvim_test.sh, which makes the private XDG folders, the workspace and the
+-- replay model and passes them in the environment). Checks: the client
+-- starts and attaches to a file buffer, the server offers the contract's
+-- commands, a code action request for a range lists the five beluga
+-- actions, and a chat message comes back through beluga/chatUpdate into the
+-- chat buffer. Prints "N passed, N failed"; exits 1 on any failure.
+
+local env = vim.env
+local beluga = require('beluga')
+local chat = require('beluga.chat')
+local args = require('beluga.args')
+local kWaitMs = 120000  -- a loaded 2-core machine starts the daemon slowly
+
+local passed, failed = 0, 0
+local function check(name, ok, detail)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write('FAIL ' .. name .. (detail and (': ' .. detail) or '') .. '\n')
+  end
+  return ok
+end
+local function finish()
+  io.stdout:write(string.format('\n%d passed, %d failed\n', passed, failed))
+  for _, c in ipairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do c.stop() end
+  vim.wait(5000, function() return #(vim.lsp.get_clients or vim.lsp.get_active_clients)() == 0 end, 50)
+  if failed > 0 then vim.cmd('cquit 1') else vim.cmd('qall!') end
+end
+
+local ok, err = pcall(function()
+  beluga.setup({ cmd = { env.BELUGA_BIN, 'lsp', '--model', 'replay:' .. env.BELUGA_MODEL } })
+  vim.cmd('edit ' .. vim.fn.fnameescape(env.BELUGA_WORKSPACE .. '/calc.py'))
+  local bufnr = vim.api.nvim_get_current_buf()
+
+  local client
+  local attached = vim.wait(kWaitMs, function()
+    client = beluga.client(bufnr)
+    return client ~= nil and client.server_capabilities ~= nil and vim.lsp.buf_is_attached(bufnr, client.id)
+  end, 100)
+  if not check('the client attaches to the buffer', attached) then return end
+  check('its root is the workspace', client.config.root_dir == env.BELUGA_WORKSPACE, tostring(client.config.root_dir))
+
+  local caps = client.server_capabilities
+  check('the server offers code actions', caps.codeActionProvider ~= nil and caps.codeActionProvider ~= false)
+  local offered = caps.executeCommandProvider and caps.executeCommandProvider.commands or {}
+  for _, c in ipairs(args.commands) do
+    check('the server offers ' .. c, vim.tbl_contains(offered, c), vim.inspect(offered))
+  end
+
+  local diagnostic = { range = { start = { line = 1, character = 4 }, ['end'] = { line = 1, character = 10 } },
+                       severity = 1, message = 'undefined name', source = 'test' }
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = 0, character = 0 }, ['end'] = { line = 2, character = 0 } },
+    context = { diagnostics = { diagnostic } },
+  }
+  local response = client.request_sync('textDocument/codeAction', params, kWaitMs, bufnr)
+  if not check('textDocument/codeAction answers', response ~= nil and response.err == nil,
+               vim.inspect(response)) then return end
+  local titles, commands = {}, {}
+  for _, a in ipairs(response.result or {}) do
+    table.insert(titles, a.title)
+    local cmd = type(a.command) == 'table' and a.command.command or a.command
+    commands[a.title] = cmd
+  end
+  for _, c in ipairs(args.commands) do
+    local title = args.titles[c]
+    check('the code actions list "' .. title .. '"', commands[title] == c, vim.inspect(titles))
+  end
+
+  -- A chat message: the replay model answers; the text arrives as
+  -- beluga/chatUpdate notifications in the chat buffer.
+  beluga.chat('Say hello')
+  local done = vim.wait(kWaitMs, function() return not chat.t.running end, 100)
+  check('the chat turn ends', done)
+  local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
+  check('the chat buffer shows the answer', vim.tbl_contains(lines, 'Hello from the replay.'), vim.inspect(lines))
+  check('the chat turn has a session', type(chat.t.session_id) == 'string')
+end)
+check('no Lua error', ok, err and tostring(err))
+finish()
