@@ -8,7 +8,9 @@
 
 import * as vscode from 'vscode';
 import { ChatParams, Range } from './lib/protocol';
-import { Transcript, apply_update, begin_turn, empty_transcript, end_turn } from './lib/transcript';
+import {
+  Transcript, apply_update, begin_command, begin_turn, empty_transcript, end_command, end_turn,
+} from './lib/transcript';
 import { transcript_html } from './lib/render';
 
 export interface ChatBackend {
@@ -63,6 +65,24 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
     } catch (e) {
       end_turn(this.transcript_, undefined, e instanceof Error ? e.message : String(e));
     }
+    this.refresh_();
+  }
+
+  // A command's turn (code action or palette): label it and show the view,
+  // without taking the focus from the editor.
+  async begin_command(label: string): Promise<void> {
+    begin_command(this.transcript_, label);
+    this.refresh_();
+    if (this.view_) {
+      this.view_.show(true);
+    } else {
+      await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    }
+  }
+
+  end_command(result: unknown, error?: string): void {
+    end_command(this.transcript_, result as { stopReason?: string } | undefined, error);
     this.refresh_();
   }
 

@@ -12,8 +12,10 @@ import {
   ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind,
 } from 'vscode-languageclient/node';
 import { ChatBackend, ChatViewProvider, to_range } from './chatView';
-import { EditorContext, build_arguments, kCommandTitles, needs_prompt, with_prompt } from './lib/commands';
-import { CommandId, Diagnostic, TurnResult, kMethods } from './lib/protocol';
+import {
+  EditorContext, build_arguments, command_label, kCommandTitles, needs_prompt, with_prompt,
+} from './lib/commands';
+import { CommandArguments, CommandId, Diagnostic, TurnResult, kCommandIds, kMethods } from './lib/protocol';
 import { parse_sessions, rewind_text, session_items } from './lib/sessions';
 import { server_options } from './lib/settings';
 import { status_view } from './lib/status';
@@ -122,9 +124,9 @@ async function start(): Promise<void> {
           if (!prompt || prompt.trim().length === 0) return undefined;
           args = with_prompt(args, prompt.trim());
         }
-        const result = await next(command, args);
-        report_turn(result);
-        return result;
+        if (!(kCommandIds as readonly string[]).includes(command)) return next(command, args);
+        const first = (typeof args[0] === 'object' && args[0] !== null ? args[0] : {}) as CommandArguments;
+        return run_turn(command as CommandId, first, () => next(command, args));
       },
     },
   };
@@ -180,9 +182,25 @@ async function run_action(command: CommandId): Promise<void> {
     }
     const built = build_arguments(command, editor_context(), prompt);
     if (!built.ok) throw new Error(built.error);
-    const result = await c.sendRequest(ExecuteCommandRequest.type, { command, arguments: [built.args] });
-    report_turn(result);
+    await run_turn(command, built.args,
+                   () => c.sendRequest(ExecuteCommandRequest.type, { command, arguments: [built.args] }));
   });
+}
+
+// One command's turn: labelled in the chat view (where its answer streams
+// through beluga/chatUpdate), stops other than end_turn reported.
+async function run_turn(command: CommandId, args: CommandArguments,
+                        send: () => Promise<unknown> | unknown): Promise<unknown> {
+  await chat_view.begin_command(command_label(command, args));
+  try {
+    const result = await send();
+    chat_view.end_command(result);
+    report_turn(result);
+    return result;
+  } catch (e) {
+    chat_view.end_command(undefined, e instanceof Error ? e.message : String(e));
+    throw e;
+  }
 }
 
 async function show_sessions(): Promise<void> {

@@ -78,4 +78,24 @@ function M.needs_prompt(command, args)
   return type(first) ~= 'table' or type(first.prompt) ~= 'string' or vim.trim(first.prompt) == ''
 end
 
+-- How a command's turn is introduced in the chat transcript:
+-- "Explain (beluga): calc.py:3-5", "Ask beluga…: calc.py:3 — why?".
+function M.label(command, a)
+  local where = ''
+  if type(a.uri) == 'string' then
+    where = a.uri:gsub('^%a+://[^/]*', ''):gsub('%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end)
+    where = where:match('[^/]*$') or where
+    if type(a.range) == 'table' then
+      local first = a.range.start.line + 1
+      local last = a.range['end'].line + (a.range['end'].character > 0 and 1 or 0)
+      if last < first then last = first end
+      where = where .. (first == last and (':' .. first) or (':' .. first .. '-' .. last))
+    end
+  end
+  local title = M.titles[command] or command
+  local prompt = (type(a.prompt) == 'string' and a.prompt ~= '') and (' — ' .. a.prompt) or ''
+  if where ~= '' then return title .. ': ' .. where .. prompt end
+  return title .. prompt
+end
+
 return M

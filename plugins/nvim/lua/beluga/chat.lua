@@ -80,6 +80,16 @@ function M.send(client, text, context)
   end)
 end
 
+function M.begin_command(label)
+  transcript.begin_command(M.t, label)
+  render()
+end
+
+function M.end_command(result, err)
+  transcript.end_command(M.t, result, err)
+  render()
+end
+
 function M.clear()
   if M.t.running then return end
   M.t = transcript.new()

@@ -19,6 +19,7 @@ local defaults = {
   model = nil,              -- checkpoint folder or replay:FILE, for a daemon the server starts
   mode = nil,               -- default | auto-edit | plan | yolo
   log_level = nil,          -- info | debug
+  show_answers = nil,       -- false: a command's answer only in the chat buffer, not as a message
   root_markers = { '.git' },
   filetypes = nil,          -- nil: every file buffer; else a list
   autostart = true,         -- false: commands only (e.g. the client comes from nvim-lspconfig)
@@ -50,6 +51,7 @@ function M.init_options()
   local init = {}
   if M.options.model and M.options.model ~= '' then init.model = M.options.model end
   if M.options.mode and M.options.mode ~= '' then init.mode = M.options.mode end
+  if M.options.show_answers ~= nil then init.showAnswers = M.options.show_answers end
   return init
 end
 
@@ -214,8 +216,14 @@ local function report(err, result)
   end
 end
 
+-- Runs a command's turn; its answer streams into the chat transcript (and,
+-- unless show_answers is false, the server also shows it as a message).
 function M.execute(client, command, args, bufnr)
-  client.request('workspace/executeCommand', { command = command, arguments = { args } }, report, bufnr)
+  chat.begin_command(args_mod.label(command, args))
+  client.request('workspace/executeCommand', { command = command, arguments = { args } }, function(err, result)
+    chat.end_command(result, err and (err.message or vim.inspect(err)) or nil)
+    report(err, result)
+  end, bufnr)
 end
 
 -- Runs one of the five commands on the selection of a user command.

@@ -28,6 +28,29 @@ function M.stop_reason_text(reason)
   return stop_texts[reason] or ('stopped: ' .. tostring(reason))
 end
 
+-- A command (Explain, Fix, ...) started a turn in the workspace session; its
+-- updates arrive here too, so the transcript says what asked for them. The
+-- chat stays free (running is about beluga/chat only).
+function M.begin_command(t, label)
+  table.insert(t.entries, { kind = 'user', text = label })
+end
+
+function M.end_command(t, result, err)
+  if err ~= nil then
+    table.insert(t.entries, { kind = 'notice', text = 'error: ' .. tostring(err) })
+  elseif type(result) == 'table' and type(result.stopReason) == 'string' and result.stopReason ~= 'end_turn' then
+    table.insert(t.entries, { kind = 'notice', text = M.stop_reason_text(result.stopReason) })
+  end
+end
+
+-- {used, size} tokens -> "context 1234 / 65536 tokens (2%)".
+function M.usage_text(u)
+  if type(u) ~= 'table' or type(u.used) ~= 'number' or type(u.size) ~= 'number' or u.used < 0 or u.size <= 0 then
+    return nil
+  end
+  return string.format('context %d / %d tokens (%d%%)', u.used, u.size, math.floor(100 * u.used / u.size + 0.5))
+end
+
 function M.end_turn(t, result, err)
   t.running = false
   if type(result) == 'table' and type(result.sessionId) == 'string' then
@@ -114,8 +137,9 @@ function M.apply(t, u)
     table.insert(t.entries, { kind = 'plan', plan = plan })
     return true
   elseif kind == 'usage' then
-    if type(u.text) ~= 'string' then return false end
-    t.usage = u.text
+    local text = M.usage_text(u.usage) or (type(u.text) == 'string' and u.text or nil)
+    if not text then return false end
+    t.usage = text
     return true
   end
   return false

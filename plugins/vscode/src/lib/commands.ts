@@ -91,3 +91,24 @@ export function with_prompt(args: unknown[], prompt: string): unknown[] {
   const first = typeof args[0] === 'object' && args[0] !== null ? args[0] as CommandArguments : {};
   return [{ ...first, prompt }, ...args.slice(1)];
 }
+
+// How a command's turn is introduced in the chat transcript:
+// "Explain (beluga): calc.py:3-5", "Ask beluga…: calc.py:3 — why?".
+export function command_label(command: CommandId, args: CommandArguments): string {
+  let where = '';
+  if (args.uri) {
+    const path = decodeURIComponent(args.uri.replace(/^[a-z]+:\/\/[^/]*/i, ''));
+    const name = path.slice(path.lastIndexOf('/') + 1) || path;
+    where = name;
+    if (args.range) {
+      const first = args.range.start.line + 1;
+      // A range ending at column 0 of a line does not include that line.
+      let last = args.range.end.line + (args.range.end.character > 0 ? 1 : 0);
+      if (last < first) last = first;
+      where += first === last ? `:${first}` : `:${first}-${last}`;
+    }
+  }
+  const title = kCommandTitles[command] ?? command;
+  const prompt = args.prompt ? ` — ${args.prompt}` : '';
+  return where.length > 0 ? `${title}: ${where}${prompt}` : `${title}${prompt}`;
+}

@@ -14,6 +14,16 @@ export interface Diagnostic {
   source?: string;
 }
 
+// initializationOptions (the contract's additions: showAnswers, completion).
+export interface InitializationOptions {
+  model?: string;
+  mode?: 'default' | 'auto-edit' | 'plan' | 'yolo';
+  // false: command answers are not repeated as window/showMessage (this
+  // extension shows every turn in its chat view).
+  showAnswers?: boolean;
+  completion?: { maxTokens?: number; debounceMs?: number; contextTokens?: number };
+}
+
 // The five commands of workspace/executeCommand (and of the code actions).
 export const kCommandIds = [
   'beluga.explain', 'beluga.fix', 'beluga.implement', 'beluga.writeTests', 'beluga.ask',
@@ -48,12 +58,16 @@ export interface ToolCall {
   rawOutput?: unknown;
 }
 
+// usage: how full the session's context is, in tokens.
+export interface Usage { used: number; size: number; }
+
 export interface ChatUpdate {
   sessionId: string;
   kind: ChatUpdateKind;
   text?: string;
   toolCall?: ToolCall;
   plan?: Plan;
+  usage?: Usage;
 }
 
 export interface ChatParams { text: string; uri?: string; range?: Range; }

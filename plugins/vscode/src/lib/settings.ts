@@ -2,6 +2,8 @@
 // the extension starts the server: the command line of `beluga lsp` and the
 // initializationOptions of the contract.
 
+import { InitializationOptions } from './protocol';
+
 export const kModes = ['default', 'auto-edit', 'plan', 'yolo'] as const;
 export type Mode = typeof kModes[number];
 export const kLogLevels = ['info', 'debug'] as const;
@@ -16,7 +18,7 @@ export interface Settings {
 export interface ServerOptions {
   command: string;
   args: string[];
-  initializationOptions: { model?: string; mode?: Mode };
+  initializationOptions: InitializationOptions;
   problems: string[];   // settings that were ignored, for a warning
 }
 
@@ -32,7 +34,8 @@ export function server_options(s: Settings, home: string): ServerOptions {
 
   const command = expand(text_setting(s.path)) || 'beluga';
   const args = ['lsp'];
-  const init: ServerOptions['initializationOptions'] = {};
+  // The chat view shows every turn's answer, commands' too.
+  const init: InitializationOptions = { showAnswers: false };
 
   let model = text_setting(s.model);
   if (model.startsWith('replay:')) model = 'replay:' + expand(model.slice('replay:'.length));

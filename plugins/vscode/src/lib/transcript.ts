@@ -38,6 +38,20 @@ export function begin_turn(t: Transcript, text: string): void {
   t.running = true;
 }
 
+// A command (Explain, Fix, ...) started a turn in the workspace session: its
+// updates arrive here too, so the transcript says what asked for them. The
+// chat stays free for messages (running is about beluga/chat only).
+export function begin_command(t: Transcript, text: string): void {
+  t.entries.push({ kind: 'user', text });
+}
+
+export function end_command(t: Transcript, result: { stopReason?: string } | undefined, error?: string): void {
+  if (error !== undefined) t.entries.push({ kind: 'notice', text: `error: ${error}` });
+  else if (result && result.stopReason && result.stopReason !== 'end_turn') {
+    t.entries.push({ kind: 'notice', text: stop_reason_text(result.stopReason) });
+  }
+}
+
 // The beluga/chat request answered (or failed): a stop other than end_turn
 // is worth showing, since the answer may be cut short.
 export function end_turn(t: Transcript, result: { sessionId?: string; stopReason?: string } | undefined,
@@ -133,13 +147,25 @@ export function apply_update(t: Transcript, raw: unknown): boolean {
       t.entries.push({ kind: 'plan', plan });
       return true;
     }
-    case 'usage':
-      if (typeof u.text !== 'string') return false;
-      t.usage = u.text;
+    case 'usage': {
+      const text = usage_text(raw.usage) ?? (typeof u.text === 'string' ? u.text : undefined);
+      if (text === undefined) return false;
+      t.usage = text;
       return true;
+    }
     default:
       return false;
   }
+}
+
+// {used, size} tokens → "context 1,234 / 65,536 tokens (2%)".
+export function usage_text(v: unknown): string | undefined {
+  if (!is_object(v) || typeof v.used !== 'number' || typeof v.size !== 'number' ||
+      !Number.isFinite(v.used) || !Number.isFinite(v.size) || v.used < 0 || v.size <= 0) {
+    return undefined;
+  }
+  const percent = Math.round((100 * v.used) / v.size);
+  return `context ${v.used.toLocaleString('en-US')} / ${v.size.toLocaleString('en-US')} tokens (${percent}%)`;
 }
 
 function strip_undefined(o: ToolCall): Partial<ToolCall> {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
-  EditorContext, action_range, build_arguments, intersects, needs_prompt, pick_diagnostic, with_prompt,
+  EditorContext, action_range, build_arguments, command_label, intersects, needs_prompt, pick_diagnostic, with_prompt,
 } from '../lib/commands';
 import { Diagnostic, Range } from '../lib/protocol';
 
@@ -68,4 +68,14 @@ test('a server code action for ask gets the prompt added and keeps its range', (
   assert.deepEqual(with_prompt(args, 'rename it'),
                    [{ uri: 'file:///w/a.cpp', range: r(1, 0, 2, 0), prompt: 'rename it' }]);
   assert.deepEqual(with_prompt([], 'p'), [{ prompt: 'p' }]);
+});
+
+test('command labels name the file, the lines and the prompt', () => {
+  assert.equal(command_label('beluga.explain', { uri: 'file:///w/src/calc%20x.py', range: r(2, 0, 5, 0) }),
+               'Explain (beluga): calc x.py:3-5');
+  assert.equal(command_label('beluga.fix', { uri: 'file:///w/a.cpp', range: r(8, 4, 8, 9) }),
+               'Fix this diagnostic (beluga): a.cpp:9');
+  assert.equal(command_label('beluga.ask', { uri: 'file:///w/a.cpp', range: r(0, 0, 0, 0), prompt: 'why?' }),
+               'Ask beluga…: a.cpp:1 — why?');
+  assert.equal(command_label('beluga.ask', { prompt: 'what is this repo?' }), 'Ask beluga… — what is this repo?');
 });

@@ -6,16 +6,16 @@ import { status_view } from '../lib/status';
 
 test('default settings start plain `beluga lsp` with no options', () => {
   assert.deepEqual(server_options({}, '/home/me'),
-                   { command: 'beluga', args: ['lsp'], initializationOptions: {}, problems: [] });
+                   { command: 'beluga', args: ['lsp'], initializationOptions: { showAnswers: false }, problems: [] });
   assert.deepEqual(server_options({ path: '  ', model: '', mode: 'default', logLevel: 'info' }, '/home/me'),
-                   { command: 'beluga', args: ['lsp'], initializationOptions: {}, problems: [] });
+                   { command: 'beluga', args: ['lsp'], initializationOptions: { showAnswers: false }, problems: [] });
 });
 
 test('path, model, mode and log level become the command line and initializationOptions', () => {
   const o = server_options({ path: '~/bin/beluga', model: 'replay:~/m.jsonl', mode: 'plan', logLevel: 'debug' }, '/home/me');
   assert.equal(o.command, '/home/me/bin/beluga');
   assert.deepEqual(o.args, ['lsp', '--model', 'replay:/home/me/m.jsonl', '--log-level', 'debug']);
-  assert.deepEqual(o.initializationOptions, { model: 'replay:/home/me/m.jsonl', mode: 'plan' });
+  assert.deepEqual(o.initializationOptions, { model: 'replay:/home/me/m.jsonl', mode: 'plan', showAnswers: false });
   assert.deepEqual(o.problems, []);
   assert.equal(server_options({ model: '/models/v4' }, '').args.join(' '), 'lsp --model /models/v4');
 });
@@ -24,7 +24,7 @@ test('bad settings are reported and ignored', () => {
   const o = server_options({ path: 7, mode: 'turbo', logLevel: 'trace' }, '/h');
   assert.equal(o.command, 'beluga');
   assert.deepEqual(o.args, ['lsp']);
-  assert.deepEqual(o.initializationOptions, {});
+  assert.deepEqual(o.initializationOptions, { showAnswers: false });
   assert.equal(o.problems.length, 2);
   assert.match(o.problems[0], /beluga.mode "turbo"/);
 });

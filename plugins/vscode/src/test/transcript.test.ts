@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import {
-  apply_update, begin_turn, diff_text, empty_transcript, end_turn, tool_content_text,
+  apply_update, begin_command, begin_turn, diff_text, end_command, empty_transcript, end_turn, tool_content_text,
 } from '../lib/transcript';
 
 test('message and thought chunks of one kind join one entry in arrival order', () => {
@@ -75,10 +75,28 @@ test('malformed plan entries are dropped and a plan without entries is refused',
 
 test('usage updates replace the usage line without adding entries', () => {
   const t = empty_transcript();
-  apply_update(t, { sessionId: 's', kind: 'usage', text: '100 tokens' });
-  apply_update(t, { sessionId: 's', kind: 'usage', text: '200 tokens' });
-  assert.equal(t.usage, '200 tokens');
+  assert.ok(apply_update(t, { sessionId: 's', kind: 'usage', usage: { used: 100, size: 65536 } }));
+  assert.equal(t.usage, 'context 100 / 65,536 tokens (0%)');
+  assert.ok(apply_update(t, { sessionId: 's', kind: 'usage', usage: { used: 32768, size: 65536 } }));
+  assert.equal(t.usage, 'context 32,768 / 65,536 tokens (50%)');
+  assert.ok(apply_update(t, { sessionId: 's', kind: 'usage', text: 'as text' }));
+  assert.equal(t.usage, 'as text');
+  for (const bad of [{ used: 'x', size: 1 }, { used: 1, size: 0 }, { used: -1, size: 5 }, null]) {
+    assert.equal(apply_update(t, { sessionId: 's', kind: 'usage', usage: bad }), false, JSON.stringify(bad));
+  }
   assert.equal(t.entries.length, 0);
+});
+
+test('a command turn is labelled in the transcript and leaves the chat free', () => {
+  const t = empty_transcript();
+  begin_command(t, 'Explain (beluga): a.cpp:3');
+  apply_update(t, { sessionId: 's', kind: 'message', text: 'It adds.' });
+  end_command(t, { stopReason: 'end_turn' });
+  assert.equal(t.running, false);
+  assert.deepEqual(t.entries, [{ kind: 'user', text: 'Explain (beluga): a.cpp:3' }, { kind: 'message', text: 'It adds.' }]);
+  begin_command(t, 'Fix this diagnostic (beluga): a.cpp:9');
+  end_command(t, undefined, 'the model failed');
+  assert.deepEqual(t.entries[t.entries.length - 1], { kind: 'notice', text: 'error: the model failed' });
 });
 
 test('malformed notifications and other sessions are ignored without throwing', () => {
