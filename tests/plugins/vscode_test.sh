@@ -2,6 +2,8 @@
 # CTest driver for plugins/vscode (tests/CMakeLists.txt):
 #   vscode_test.sh unit             tsc build, then the node --test unit tests
 #   vscode_test.sh package OUT.vsix  vsce package into OUT.vsix and check its contents
+#   vscode_test.sh server BELUGA_BIN the pure logic against the real `beluga lsp`
+#                                    (out/test/server.test.js, skipped by plain npm test)
 # The npm dependencies come from scripts/setup.sh (npm ci); without them this
 # fails with that hint rather than skipping.
 set -euo pipefail
@@ -14,6 +16,12 @@ case "${1:-}" in
   unit)
     npm run --silent build
     npm test
+    ;;
+  server)
+    bin="${2:?vscode_test.sh server BELUGA_BIN}"
+    [ -x "$bin" ] || { echo "no beluga binary at $bin" >&2; exit 1; }
+    npm run --silent build
+    BELUGA_BIN="$bin" node --test out/test/server.test.js
     ;;
   package)
     out="${2:?vscode_test.sh package OUT.vsix}"
@@ -40,7 +48,7 @@ case "${1:-}" in
     echo "packaged $out ($(wc -c <"$out") bytes)"
     ;;
   *)
-    echo "usage: vscode_test.sh unit | package OUT.vsix" >&2
+    echo "usage: vscode_test.sh unit | server BELUGA_BIN | package OUT.vsix" >&2
     exit 2
     ;;
 esac
