@@ -9,7 +9,7 @@
 import * as os from 'os';
 import * as vscode from 'vscode';
 import {
-  ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind,
+  ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind,
 } from 'vscode-languageclient/node';
 import { ChatBackend, ChatViewProvider, to_range } from './chatView';
 import {
@@ -131,15 +131,17 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient('beluga', 'beluga', server, client_options);
-  client.onNotification(kMethods.status, (params) => show_status(params));
+  let status_seen = false;
+  client.onNotification(kMethods.status, (params) => { status_seen = true; show_status(params); });
   client.onNotification(kMethods.chatUpdate, (params) => chat_view.on_update(params));
   client.onDidChangeState((e) => {
-    // State 1 = stopped (vscode-languageclient's State.Stopped).
-    if (e.newState === 1) show_status({ state: 'disconnected', message: 'beluga lsp stopped' });
+    if (e.newState === State.Stopped) show_status({ state: 'disconnected', message: 'beluga lsp stopped' });
   });
   try {
     await client.start();
-    show_status({ state: 'ready', message: `${options.command} ${options.args.join(' ')}` });
+    // The server reports its own state (connecting to the daemon, ...);
+    // this is only for a server that has said nothing yet.
+    if (!status_seen) show_status({ state: 'ready', message: `${options.command} ${options.args.join(' ')}` });
   } catch (e) {
     show_status({ state: 'disconnected', message: 'could not start beluga lsp' });
     throw new Error(`could not start "${options.command} ${options.args.join(' ')}" ` +
