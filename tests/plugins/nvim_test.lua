@@ -10,6 +10,7 @@ local env = vim.env
 local beluga = require('beluga')
 local chat = require('beluga.chat')
 local args = require('beluga.args')
+local compat = require('beluga.compat')
 local kWaitMs = 120000  -- a loaded 2-core machine starts the daemon slowly
 
 local passed, failed = 0, 0
@@ -24,8 +25,8 @@ local function check(name, ok, detail)
 end
 local function finish()
   io.stdout:write(string.format('\n%d passed, %d failed\n', passed, failed))
-  for _, c in ipairs((vim.lsp.get_clients or vim.lsp.get_active_clients)()) do c.stop() end
-  vim.wait(5000, function() return #(vim.lsp.get_clients or vim.lsp.get_active_clients)() == 0 end, 50)
+  for _, c in ipairs(compat.get_clients()) do compat.stop(c) end
+  vim.wait(5000, function() return #compat.get_clients() == 0 end, 50)
   if failed > 0 then vim.cmd('cquit 1') else vim.cmd('qall!') end
 end
 
@@ -56,7 +57,7 @@ local ok, err = pcall(function()
     range = { start = { line = 0, character = 0 }, ['end'] = { line = 2, character = 0 } },
     context = { diagnostics = { diagnostic } },
   }
-  local response = client.request_sync('textDocument/codeAction', params, kWaitMs, bufnr)
+  local response = compat.request_sync(client, 'textDocument/codeAction', params, kWaitMs, bufnr)
   if not check('textDocument/codeAction answers', response ~= nil and response.err == nil,
                vim.inspect(response)) then return end
   local titles, commands = {}, {}

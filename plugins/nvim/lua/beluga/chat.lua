@@ -2,6 +2,7 @@
 -- transcript of beluga/chat turns, re-rendered from lua/beluga/transcript.lua
 -- after each beluga/chatUpdate. One chat per Neovim instance.
 
+local compat = require('beluga.compat')
 local transcript = require('beluga.transcript')
 
 local M = {}
@@ -70,7 +71,7 @@ function M.send(client, text, context)
     params.uri = context.uri
     params.range = context.range
   end
-  client.request('beluga/chat', params, function(err, result)
+  compat.request(client, 'beluga/chat', params, function(err, result)
     if err then
       transcript.end_turn(M.t, nil, err.message or vim.inspect(err))
     else

@@ -9,6 +9,7 @@
 
 local args_mod = require('beluga.args')
 local chat = require('beluga.chat')
+local compat = require('beluga.compat')
 local transcript = require('beluga.transcript')
 
 local M = {}
@@ -124,7 +125,7 @@ function M.attach(bufnr)
   end
   local id = clients_by_root[root]
   local client = id and vim.lsp.get_client_by_id(id)
-  if not client or client.is_stopped() then
+  if not client or compat.is_stopped(client) then
     id = vim.lsp.start_client(M.client_config(root))
     if not id then return nil end
     clients_by_root[root] = id
@@ -133,14 +134,12 @@ function M.attach(bufnr)
   return id
 end
 
-local get_clients = vim.lsp.get_clients or vim.lsp.get_active_clients
-
 -- The beluga client of the current buffer, else any running one.
 function M.client(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local any
-  for _, c in ipairs(get_clients()) do
-    if c.name == 'beluga' and not c.is_stopped() then
+  for _, c in ipairs(compat.get_clients()) do
+    if c.name == 'beluga' and not compat.is_stopped(c) then
       if vim.lsp.buf_is_attached(bufnr, c.id) then return c end
       any = any or c
     end
@@ -220,7 +219,7 @@ end
 -- unless show_answers is false, the server also shows it as a message).
 function M.execute(client, command, args, bufnr)
   chat.begin_command(args_mod.label(command, args))
-  client.request('workspace/executeCommand', { command = command, arguments = { args } }, function(err, result)
+  compat.request(client, 'workspace/executeCommand', { command = command, arguments = { args } }, function(err, result)
     chat.end_command(result, err and (err.message or vim.inspect(err)) or nil)
     report(err, result)
   end, bufnr)
@@ -287,7 +286,7 @@ function M.cancel()
   local client = need_client()
   if not client then return end
   local params = chat.t.running and chat.t.session_id and { sessionId = chat.t.session_id } or {}
-  client.request('beluga/cancel', params, function(err) if err then report(err) end end)
+  compat.request(client, 'beluga/cancel', params, function(err) if err then report(err) end end)
 end
 
 function M.rewind(session_id)
@@ -296,7 +295,7 @@ function M.rewind(session_id)
   if vim.fn.confirm('Undo the last beluga turn? Files it changed are restored.', '&Rewind\n&Cancel', 2) ~= 1 then
     return
   end
-  client.request('beluga/rewind', session_id and { sessionId = session_id } or {}, function(err, result)
+  compat.request(client, 'beluga/rewind', session_id and { sessionId = session_id } or {}, function(err, result)
     if err then return report(err) end
     local restored = type(result) == 'table' and type(result.restored) == 'table' and result.restored or {}
     vim.cmd('checktime')
@@ -308,7 +307,7 @@ end
 function M.sessions()
   local client = need_client()
   if not client then return end
-  client.request('beluga/sessions', {}, function(err, result)
+  compat.request(client, 'beluga/sessions', {}, function(err, result)
     if err then return report(err) end
     local list = type(result) == 'table' and type(result.sessions) == 'table' and result.sessions or {}
     if #list == 0 then return vim.notify('beluga: no sessions yet') end
