@@ -117,6 +117,13 @@ async function start(): Promise<void> {
     initializationOptions: options.initializationOptions,
     outputChannelName: 'beluga',
     middleware: {
+      // The server offers its fill-in-the-middle answer both as an inline
+      // completion and as a completion item (for editors without inline
+      // completion). Where VS Code shows inline suggestions, asking for both
+      // would run the model twice per keystroke pause.
+      provideCompletionItem: (document, position, context, token, next) =>
+        vscode.workspace.getConfiguration('editor', document).get<boolean>('inlineSuggest.enabled', true)
+          ? undefined : next(document, position, context, token),
       // The server's "Ask beluga…" code action leaves the prompt to the editor.
       executeCommand: async (command, args, next) => {
         if (needs_prompt(command, args)) {
