@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +25,7 @@
 
 #include "daemon/command_output.h"
 #include "daemon/daemon_command.h"
+#include "daemon/daemon_spawn.h"
 #include "daemon/socket_client.h"
 
 namespace beluga {
@@ -40,31 +40,6 @@ bool write_all(int fd, const char* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return true;
-}
-
-// Runs `beluga daemon start [--model M]` with its stdout sent to our
-// stderr (stdout belongs to the protocol).
-Status start_daemon_process(const std::string& model) {
-  char self[4096];
-  ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (len <= 0) return make_error("cannot find the beluga binary (/proc/self/exe)");
-  self[len] = '\0';
-  pid_t child = ::fork();
-  if (child < 0) return make_error(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);
-    if (model.empty()) {
-      ::execl(self, self, "daemon", "start", static_cast<char*>(nullptr));
-    } else {
-      ::execl(self, self, "daemon", "start", "--model", model.c_str(), static_cast<char*>(nullptr));
-    }
-    _exit(127);
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return make_error("`beluga daemon start` failed");
-  return {};
 }
 
 }  // namespace
@@ -83,7 +58,7 @@ int run_acp_command(const AcpCommand& cmd) {
   auto fd = daemon::connect_unix(paths->socket);
   if (!fd) {
     std::fprintf(stderr, "beluga acp: no daemon answers on %s; starting one\n", paths->socket.c_str());
-    if (Status s = start_daemon_process(cmd.model); !s) return fail(s.message());
+    if (Status s = daemon::start_daemon_process(cmd.model); !s) return fail(s.message());
     fd = daemon::connect_unix(paths->socket);
     if (!fd) return fail(fd.message());
   }

@@ -14,6 +14,7 @@
 #include "daemon/template_command.h"
 #include "daemon/tokenize_command.h"
 #include "daemon/tool_command.h"
+#include "lsp/lsp_command.h"
 
 #ifndef BELUGA_VERSION
 #define BELUGA_VERSION "dev"
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
   CLI::App* daemon_cmd = beluga::add_daemon_command(app, daemon);
   beluga::AcpCommand acp;
   CLI::App* acp_cmd = beluga::add_acp_command(app, acp);
+  beluga::LspCommand lsp;
+  CLI::App* lsp_cmd = beluga::add_lsp_command(app, lsp);
   beluga::ChatCommand chat;
   CLI::App* chat_cmd = beluga::add_chat_command(app, chat);
 
@@ -134,5 +137,6 @@ int main(int argc, char** argv) {
   if (*daemon_cmd) return beluga::run_daemon_command(daemon);
   if (*acp_cmd) return beluga::run_acp_command(acp);
   if (*chat_cmd) return beluga::run_chat_command(chat);
+  if (*lsp_cmd) return beluga::run_lsp_command(lsp);
   return 1;
 }

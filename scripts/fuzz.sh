@@ -10,7 +10,7 @@ build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DBELUGA_FUZZ=ON -DBELUGA_SANITIZE=ON \
   -DBELUGA_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build" beluga safetensors_header_fuzz model_config_fuzz dsml_parser_fuzz tokenizer_fuzz \
-  apply_patch_fuzz edit_fuzz tags_fuzz context_format_fuzz
+  apply_patch_fuzz edit_fuzz tags_fuzz context_format_fuzz lsp_frame_fuzz
 golden="${BELUGA_GOLDEN_DIR:-../shared/golden}"
 corpus=fuzz-corpus
 mkdir -p "$corpus/safetensors" "$corpus/config" "$corpus/dsml" "$corpus/tokenizer"
@@ -69,6 +69,11 @@ mkdir -p "$corpus/context"
 printf '\x00=== FILE a.c (2 lines) ===\nint a;\n=== DIFF a.c (4 lines) ===\n--- a/a.c\n+++ b/a.c\n@@ -1 +1 @@\n' > "$corpus/context/read"
 printf '\x01src/a -> b (1).c\x00line one\r\nline two' > "$corpus/context/file"
 printf '\x02one\ntwo\nthree\nfour\n\x00one\n2\nthree\nfour\nfive' > "$corpus/context/diff"
+# LSP frame seeds: byte 0 the split stride, then a stream of frames (good,
+# bad Content-Length, missing header, oversized).
+mkdir -p "$corpus/lsp"
+printf '\x03Content-Length: 2\r\n\r\n{}Content-Type: x\r\nContent-Length: 7\r\n\r\n{"a":1}' > "$corpus/lsp/good"
+printf '\x01Content-Length: abc\r\n\r\n{}content-length:2\n\n[]Content-Length: 99999\r\n\r\nxx' > "$corpus/lsp/bad"
 export ASAN_OPTIONS=detect_leaks=1
 "$build/tests/fuzz/safetensors_header_fuzz" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/safetensors"
@@ -86,3 +91,5 @@ BELUGA_GOLDEN_DIR="$golden" "$build/tests/fuzz/tokenizer_fuzz" -max_total_time="
   -print_final_stats=1 "$corpus/tags"
 "$build/tests/fuzz/context_format_fuzz" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus/context"
+"$build/tests/fuzz/lsp_frame_fuzz" -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=4096 \
+  -print_final_stats=1 "$corpus/lsp"
