@@ -71,6 +71,12 @@ local ok, err = pcall(function()
     check('the code actions list "' .. title .. '"', commands[title] == c, vim.inspect(titles))
   end
 
+  -- The server connects to (or starts) the daemon after initialize and
+  -- says so with beluga/status; the status line function follows it.
+  local ready = vim.wait(kWaitMs, function() return beluga.status.state == 'ready' end, 100)
+  check('beluga/status reaches ready', ready, vim.inspect(beluga.status))
+  check('the status line says so', beluga.statusline() == 'beluga ready', beluga.statusline())
+
   -- A chat message: the replay model answers; the text arrives as
   -- beluga/chatUpdate notifications in the chat buffer.
   beluga.chat('Say hello')
