@@ -3,8 +3,9 @@
 -- replay model and passes them in the environment). Checks: the client
 -- starts and attaches to a file buffer, the server offers the contract's
 -- commands, a code action request for a range lists the five beluga
--- actions, and a chat message comes back through beluga/chatUpdate into the
--- chat buffer. Prints "N passed, N failed"; exits 1 on any failure.
+-- actions, beluga/status reaches ready, a chat message comes back through
+-- beluga/chatUpdate into the chat buffer, and :BelugaExplain runs a turn
+-- whose answer lands there too. Prints "N passed, N failed"; exits 1 on any failure.
 
 local env = vim.env
 local beluga = require('beluga')
@@ -85,6 +86,18 @@ local ok, err = pcall(function()
   local lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
   check('the chat buffer shows the answer', vim.tbl_contains(lines, 'Hello from the replay.'), vim.inspect(lines))
   check('the chat turn has a session', type(chat.t.session_id) == 'string')
+
+  -- :BelugaExplain on lines 1-2: the plugin builds {uri, range}, runs
+  -- workspace/executeCommand, and the turn (the replay's second answer)
+  -- streams into the chat buffer under the command's label.
+  vim.api.nvim_set_current_buf(bufnr)
+  vim.cmd('1,2BelugaExplain')
+  local explained = vim.wait(kWaitMs, function()
+    return vim.tbl_contains(vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false), 'It adds a and b.')
+  end, 100)
+  lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
+  check(':BelugaExplain streams its answer into the chat', explained, vim.inspect(lines))
+  check('under the command\'s label', vim.tbl_contains(lines, 'Explain (beluga): calc.py:1-2'), vim.inspect(lines))
 end)
 check('no Lua error', ok, err and tostring(err))
 finish()
