@@ -5,7 +5,8 @@
 -- commands, a code action request for a range lists the five beluga
 -- actions, beluga/status reaches ready, a chat message comes back through
 -- beluga/chatUpdate into the chat buffer, and :BelugaExplain runs a turn
--- whose answer lands there too. Prints "N passed, N failed"; exits 1 on any failure.
+-- whose answer lands there too, as does the "Ask beluga…" code action's
+-- after the plugin asked for the prompt. Prints "N passed, N failed"; exits 1 on any failure.
 
 local env = vim.env
 local beluga = require('beluga')
@@ -98,6 +99,21 @@ local ok, err = pcall(function()
   lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
   check(':BelugaExplain streams its answer into the chat', explained, vim.inspect(lines))
   check('under the command\'s label', vim.tbl_contains(lines, 'Explain (beluga): calc.py:1-2'), vim.inspect(lines))
+
+  -- "Ask beluga…" chosen from the code action menu: Neovim hands the
+  -- server's command to vim.lsp.commands, which asks for the prompt (here a
+  -- stand-in for vim.ui.input) and runs the turn with it.
+  local asked
+  vim.ui.input = function(opts, on_confirm) asked = opts.prompt; on_confirm('  Why b?  ') end
+  local ask_action = { command = 'beluga.ask', arguments = { { uri = vim.uri_from_bufnr(bufnr), range = params.range } } }
+  vim.lsp.commands['beluga.ask'](ask_action, { client_id = client.id, bufnr = bufnr })
+  check('the prompt is asked for', asked == 'Ask beluga: ', tostring(asked))
+  local answered = vim.wait(kWaitMs, function()
+    return vim.tbl_contains(vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false), 'Because b is the second addend.')
+  end, 100)
+  lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
+  check('the Ask code action runs with the prompt', answered, vim.inspect(lines))
+  check('labelled with the prompt', vim.tbl_contains(lines, 'Ask beluga…: calc.py:1-2 — Why b?'), vim.inspect(lines))
 end)
 check('no Lua error', ok, err and tostring(err))
 finish()

@@ -29,7 +29,8 @@ trap cleanup EXIT
 
 export BELUGA_BIN="$bin" BELUGA_MODEL="$home/model.jsonl" BELUGA_WORKSPACE="$home/work"
 printf '%s\n' '{"completion": "Greeting.</think>Hello from the replay."}' \
-              '{"completion": "Reading.</think>It adds a and b."}' >"$BELUGA_MODEL"
+              '{"completion": "Reading.</think>It adds a and b."}' \
+              '{"completion": "Thinking.</think>Because b is the second addend."}' >"$BELUGA_MODEL"
 mkdir -p "$BELUGA_WORKSPACE"
 printf 'def add(a, b):\n    return a + bb\n\nprint(add(1, 2))\n' >"$BELUGA_WORKSPACE/calc.py"
 cd "$BELUGA_WORKSPACE"
