@@ -1,6 +1,7 @@
 // The extension's pure logic against the real `beluga lsp`: settings →
 // command line and initializationOptions, beluga/status → status text,
-// beluga/chat + beluga/chatUpdate → transcript, beluga/sessions → items.
+// beluga/chat + beluga/chatUpdate → transcript, a command's arguments and
+// its turn in the same transcript, beluga/sessions → items.
 // Runs when BELUGA_BIN names the binary (CTest's vscode_extension_server sets
 // it); a plain `npm test` reports it skipped. The server and the daemon it
 // starts live in private XDG folders with a replayed model; the daemon is
@@ -17,7 +18,8 @@ import { kCommandIds, kMethods } from '../lib/protocol';
 import { parse_sessions, session_items } from '../lib/sessions';
 import { server_options } from '../lib/settings';
 import { status_view } from '../lib/status';
-import { apply_update, begin_turn, empty_transcript, end_turn } from '../lib/transcript';
+import { build_arguments, command_label } from '../lib/commands';
+import { apply_update, begin_command, begin_turn, empty_transcript, end_command, end_turn } from '../lib/transcript';
 
 const bin = process.env.BELUGA_BIN;
 const kWaitMs = 120_000;  // a loaded 2-core machine starts the daemon slowly
@@ -40,7 +42,8 @@ test('the transcript, status and sessions from a real beluga lsp', { skip: bin ?
   fs.mkdirSync(work);
   fs.writeFileSync(path.join(work, 'calc.py'), 'def add(a, b):\n    return a + b\n');
   const model = path.join(home, 'model.jsonl');
-  fs.writeFileSync(model, JSON.stringify({ completion: 'Greeting.</think>Hello from the replay.' }) + '\n');
+  fs.writeFileSync(model, [JSON.stringify({ completion: 'Greeting.</think>Hello from the replay.' }),
+                          JSON.stringify({ completion: 'Reading.</think>It adds a and b.' }), ''].join('\n'));
 
   const options = server_options({ path: bin, model: `replay:${model}`, mode: 'default' }, home);
   const server = spawn(options.command, options.args, { cwd: work, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -69,7 +72,7 @@ test('the transcript, status and sessions from a real beluga lsp', { skip: bin ?
       rootUri: `file://${work}`,
       workspaceFolders: [{ uri: `file://${work}`, name: 'work' }],
       capabilities: { window: { workDoneProgress: true } },
-      initializationOptions: options.initializationOptions,
+      initializationOptions: options.initializationOptions,  // showAnswers false: no showMessage
     }) as Promise<{ capabilities: { executeCommandProvider?: { commands: string[] } }; serverInfo?: { name: string } }>,
     'initialize');
     assert.equal(init.serverInfo?.name, 'beluga');
@@ -93,6 +96,24 @@ test('the transcript, status and sessions from a real beluga lsp', { skip: bin ?
     // a workspace without git gets no checkpoint.)
     assert.equal(thoughts.length, 1);
     assert.ok(thoughts[0].endsWith('Greeting.'), thoughts[0]);
+
+    // A palette command: arguments from the editor state, the turn's
+    // updates in the same transcript under the command's label.
+    const editor = { uri: `file://${work}/calc.py`, diagnostics: [],
+                     selection: { start: { line: 0, character: 0 }, end: { line: 1, character: 16 } } };
+    const built = build_arguments('beluga.explain', editor);
+    assert.ok(built.ok);
+    if (!built.ok) return;
+    begin_command(transcript, command_label('beluga.explain', built.args));
+    const explained = await within(connection.sendRequest('workspace/executeCommand',
+      { command: 'beluga.explain', arguments: [built.args] }), 'beluga.explain') as { sessionId: string; stopReason: string };
+    end_command(transcript, explained);
+    assert.equal(explained.stopReason, 'end_turn');
+    assert.equal(explained.sessionId, transcript.sessionId, 'one workspace session for chat and commands');
+    const label = transcript.entries.findIndex((e) => e.kind === 'user' && e.text === 'Explain (beluga): calc.py:1-2');
+    assert.ok(label > 0, JSON.stringify(transcript.entries));
+    const after = transcript.entries.slice(label + 1).filter((e) => e.kind === 'message');
+    assert.deepEqual(after, [{ kind: 'message', text: 'It adds a and b.' }]);
 
     const sessions = session_items(parse_sessions(await within(connection.sendRequest(kMethods.sessions, {}), 'sessions')), Date.now());
     assert.ok(sessions.some((s) => s.sessionId === transcript.sessionId), JSON.stringify(sessions));
