@@ -20,6 +20,7 @@ std::string_view event_kind_name(EventKind kind) {
     case EventKind::kCompaction: return "compaction";
     case EventKind::kError: return "error";
     case EventKind::kDone: return "done";
+    case EventKind::kPlan: return "plan";
   }
   return "?";
 }
@@ -63,12 +64,38 @@ json event_to_json(const AgentEvent& e) {
     case EventKind::kCompaction:
       j["summary"] = e.text, j["through_seq"] = e.through_seq;
       break;
+    case EventKind::kPlan: {
+      j["call_id"] = e.call_id;
+      json entries = json::array();
+      for (const PlanEntry& p : e.plan)
+        entries.push_back({{"content", p.content}, {"status", p.status}, {"priority", p.priority}});
+      j["entries"] = std::move(entries);
+      break;
+    }
     case EventKind::kDone:
       j["turn"] = e.turn, j["stop_reason"] = e.stop_reason, j["message"] = e.text, j["steps"] = e.steps,
       j["changed_files"] = e.changed_files, j["tokens_generated"] = e.tokens_generated, j["timings_ms"] = e.timings_ms;
       break;
   }
   return j;
+}
+
+std::optional<std::vector<PlanEntry>> plan_from_arguments(const std::string& arguments_json) {
+  json args = json::parse(arguments_json, nullptr, false);
+  if (!args.is_object() || !args.contains("entries") || !args["entries"].is_array()) return std::nullopt;
+  std::vector<PlanEntry> plan;
+  for (const json& e : args["entries"]) {
+    if (!e.is_object()) return std::nullopt;
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      auto it = e.find(key);
+      if (it == e.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto content = text("content"), status = text("status"), priority = text("priority");
+    if (!content || !status || !priority) return std::nullopt;
+    plan.push_back(PlanEntry{*content, *status, *priority});
+  }
+  return plan;
 }
 
 std::string summarize_call(const std::string& tool, const std::string& arguments_json) {

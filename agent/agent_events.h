@@ -14,6 +14,8 @@
 //                  answer (for asks: allow_once|allow_session|deny)
 //   tool_result    call_id, tool, ok, text (what the model sees), diff
 //                  (unified diff of an edit, may be empty)
+//   plan           call_id, plan (the whole plan after an update_plan call:
+//                  entries of content, status, priority)
 //   warning        text
 //   compaction     text = the summary, through_seq
 //   error          text
@@ -25,6 +27,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,9 +38,20 @@ namespace beluga::agent {
 
 enum class EventKind {
   kSession, kTurnStarted, kProgress, kReasoning, kAssistantText, kToolCall, kPermission, kToolResult,
-  kWarning, kCompaction, kError, kDone,
+  kWarning, kCompaction, kError, kDone, kPlan,
 };
 std::string_view event_kind_name(EventKind kind);
+
+// One step of the model's plan (tools/plan_tool.cpp; ACP PlanEntry).
+struct PlanEntry {
+  std::string content;
+  std::string status;    // pending | in_progress | completed
+  std::string priority;  // high | medium | low
+};
+
+// The plan an update_plan call sets, from its arguments (JSON text);
+// nullopt when they are not a valid plan.
+std::optional<std::vector<PlanEntry>> plan_from_arguments(const std::string& arguments_json);
 
 struct AgentEvent {
   AgentEvent() = default;
@@ -66,6 +80,7 @@ struct AgentEvent {
   int64_t through_seq = 0;
   std::vector<std::string> changed_files;
   std::map<std::string, double> timings_ms;
+  std::vector<PlanEntry> plan;
 };
 
 nlohmann::json event_to_json(const AgentEvent& event);

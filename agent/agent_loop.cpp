@@ -31,7 +31,7 @@ struct FileVersion {
 FileVersion read_version(const tools::ToolContext& context, const std::string& path) {
   auto where = tools::resolve_in_workspace(context, path, tools::PathUse::kWrite);
   if (!where) return {};
-  auto content = tools::read_confined(*where, context.limits.max_file_bytes);
+  auto content = tools::read_current(context, *where, context.limits.max_file_bytes);  // the editor's text, if it keeps it
   if (!content || !content->exists || tools::looks_binary(content->bytes)) return {};
   return {true, std::move(content->bytes)};
 }
@@ -324,6 +324,13 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
     AgentEvent r{EventKind::kToolResult};
     r.step = step, r.call_id = call.id, r.tool = call.name, r.ok = outcome.ok, r.text = outcome.text, r.diff = diff;
     emit(r);
+    if (call.name == "update_plan" && outcome.ok) {
+      if (auto plan = plan_from_arguments(call.arguments)) {
+        AgentEvent p{EventKind::kPlan};
+        p.step = step, p.call_id = call.id, p.plan = std::move(*plan);
+        emit(p);
+      }
+    }
     if (!stored) return stop(StopReason::kError, stored.message());
   }
   if (!keep_going()) return stop(StopReason::kCancelled, "cancelled while running tools");

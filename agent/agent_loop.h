@@ -104,6 +104,9 @@ struct AgentSetup {
   AgentOptions options;
   AgentCallbacks callbacks;
   RepoContextSource repo_context;       // empty: file_list_context
+  // Where write/edit/apply_patch read and write text (tools/tool.h
+  // FileAccess; the daemon: the editor's buffers); null: the disk.
+  std::shared_ptr<tools::FileAccess> files;
 };
 
 struct TurnResult {

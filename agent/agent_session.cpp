@@ -53,6 +53,7 @@ Agent::Agent(AgentSetup setup, SessionRecord session)
   tool_context_.roots = {workspace_};
   tool_context_.session_id = session_.id;
   tool_context_.keep_going = [this] { return keep_going(); };
+  tool_context_.files = std::move(setup.files);
   if (options_.context_tokens <= 0) options_.context_tokens = provider_->context_tokens();
 }
 

@@ -10,6 +10,7 @@
 // tokenizing the suffix alone gives the ids a whole-prompt encode would.
 // Anything else (a rewind, a compaction) re-encodes the prompt and
 // Session::sync keeps whatever common prefix it can.
+#include <chrono>
 #include <filesystem>
 
 #include "agent/model_provider.h"
@@ -81,7 +82,11 @@ class EmbeddedProvider final : public ModelProvider {
     std::string pending;  // decoded bytes ending inside a UTF-8 character
     bool stopped_by_callback = false, saw_eos = false;
     const int64_t room = std::min<int64_t>(request.max_tokens, positions - out.prompt_tokens);
-    auto stats = session_->generate(room, SamplingParams{}, [&](int32_t token) {
+    SamplingParams sampling;
+    sampling.temperature = request.temperature;
+    if (sampling.temperature > 0)
+      sampling.seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    auto stats = session_->generate(room, sampling, [&](int32_t token) {
       if (token == eos_) {
         saw_eos = true;
         return false;

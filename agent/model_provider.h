@@ -52,6 +52,9 @@ struct CompletionRequest {
   // The model's earlier turns in the prompt, in order (optional).
   std::vector<KnownTokens> known;
   int64_t max_tokens = 4096;  // tokens to generate at most
+  // Sampling temperature: 0 (the agent's default) is greedy; above 0 the
+  // embedded engine samples (and does not draft ahead). Replay ignores it.
+  float temperature = 0.0f;
   // Polled between tokens (and prefill chunks): false cancels the call.
   std::function<bool()> keep_going;
   // Receives the completion text as it is generated (never a split UTF-8

@@ -60,7 +60,7 @@ std::string rule_text(const PermissionRule& rule) {
 namespace {
 
 constexpr std::array kReadOnlyTools = {"read", "glob", "list", "grep", "git_status", "git_diff", "git_log", "git_show",
-                                       "git_blame", "checkpoint_list", "checkpoint_diff"};
+                                       "git_blame", "checkpoint_list", "checkpoint_diff", "update_plan"};
 constexpr std::array kEditTools = {"write", "edit", "apply_patch"};
 
 bool rule_matches(const PermissionRule& rule, std::string_view tool, const std::string& subject) {

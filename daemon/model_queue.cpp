@@ -134,6 +134,23 @@ Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const st
       new QueuedProvider(queue_, session, backend_->engine.get(), &backend_->engine_mutex, std::move(own)));
 }
 
+Result<agent::Completion> SharedModel::complete_raw(const std::string& who, const agent::CompletionRequest& request) {
+  if (!backend_->engine) return make_error("completion needs an embedded model (this daemon replays " + spec_ + ")");
+  if (!queue_.acquire(who, request.keep_going)) {
+    agent::Completion cancelled;
+    cancelled.stop = agent::CompletionStop::kCancelled;
+    return cancelled;
+  }
+  struct Release {
+    ModelQueue& q;
+    ~Release() { q.release(); }
+  } release{queue_};
+  std::lock_guard lock(backend_->engine_mutex);
+  return backend_->engine->complete(request);
+}
+
+bool SharedModel::embedded() const { return backend_->engine != nullptr; }
+
 const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
   return b.engine ? *b.engine : *b.replay_probe;
 }
@@ -141,6 +158,7 @@ const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
 std::string SharedModel::describe() const { return model_of(*backend_).describe(); }
 int64_t SharedModel::context_tokens() const { return model_of(*backend_).context_tokens(); }
 int64_t SharedModel::count_tokens(std::string_view text) const { return model_of(*backend_).count_tokens(text); }
+std::string SharedModel::token_counter_identity() const { return model_of(*backend_).token_counter_identity(); }
 
 nlohmann::json SharedModel::info() const {
   const ModelQueue::Stats s = const_cast<ModelQueue&>(queue_).stats();

@@ -83,11 +83,20 @@ class SharedModel {
 
   // A provider for one session's agent; its calls wait in the queue.
   Result<std::unique_ptr<agent::ModelProvider>> provider_for(const std::string& session);
+  // One call with a prompt of the caller's own (beluga/complete's FIM
+  // prompt), through the queue like any session's call, under the name
+  // `who`. Embedded only: a replay model answers an error, since its
+  // recording holds agent turns. A call cancelled while waiting returns a
+  // Completion stopped kCancelled.
+  Result<agent::Completion> complete_raw(const std::string& who, const agent::CompletionRequest& request);
+  bool embedded() const;
 
   const std::string& spec() const { return spec_; }
   std::string describe() const;
   int64_t context_tokens() const;
   int64_t count_tokens(std::string_view text) const;
+  // The counting rule's name, as the index records it (ModelProvider).
+  std::string token_counter_identity() const;
   ModelQueue& queue() { return queue_; }
   nlohmann::json info() const;
 

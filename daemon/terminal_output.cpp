@@ -110,6 +110,16 @@ void TerminalOutput::on_event(const AgentEvent& e) {
       }
       break;
     }
+    case EventKind::kPlan:
+      end_line();
+      std::cout << paint("1", "  Plan:") << "\n";
+      for (const agent::PlanEntry& p : e.plan) {
+        const bool done = p.status == "completed", running = p.status == "in_progress";
+        std::cout << "    " << (done ? paint("32", "✓") : running ? paint("33", "▸") : std::string("○")) << " "
+                  << (done ? paint("2", p.content) : p.content) << (p.priority == "high" ? paint("31", " !") : "")
+                  << "\n";
+      }
+      break;
     case EventKind::kWarning:
       end_line();
       std::cerr << "beluga: warning: " << e.text << "\n";

@@ -40,6 +40,7 @@ void DaemonLink::stop() {
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
   }
   if (thread_.joinable()) thread_.join();
+  fail_pending("the beluga lsp server is exiting");
 }
 
 int DaemonLink::connect_once(bool may_start_daemon, std::string& why) {
@@ -95,6 +96,7 @@ void DaemonLink::run() {
       if (why != last_why && handlers_.state)
         handlers_.state(LinkEvent::kUnreachable, "cannot reach the beluga daemon: " + why);
       last_why = why;
+      expire_unsent("cannot reach the beluga daemon: " + why);
       for (auto waited = std::chrono::milliseconds(0); waited < pause && !stopping_; waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(5));
@@ -107,7 +109,11 @@ void DaemonLink::run() {
     pause = std::chrono::milliseconds(250);
     last_why.clear();
     ++generation_;
-    connected_ = true;
+    {
+      std::lock_guard lock(pending_mutex_);
+      connected_ = true;
+      flush_unsent();
+    }
     if (handlers_.state) {
       if (ever_connected) {
         handlers_.state(LinkEvent::kReconnected, "reconnected to the beluga daemon (it restarted; running turns were lost)");
@@ -117,7 +123,10 @@ void DaemonLink::run() {
     }
     ever_connected = true;
     read_loop(fd);
-    connected_ = false;
+    {
+      std::lock_guard lock(pending_mutex_);
+      connected_ = false;
+    }
     {
       std::lock_guard lock(write_mutex_);
       ::close(fd_);
@@ -222,12 +231,19 @@ bool DaemonLink::send_line(const std::string& line) {
 
 Json DaemonLink::request(const std::string& method, const Json& params, ReplyCallback on_reply) {
   int64_t id;
+  std::string line;
   {
     std::lock_guard lock(pending_mutex_);
     id = next_id_++;
     pending_[id] = std::move(on_reply);
+    line = rpc::encode_request(id, method, params);
+    if (!connected_ && !stopping_) {
+      // Sent when the link comes up (flush_unsent), or failed by expire_unsent.
+      unsent_.push_back({id, std::move(line), std::chrono::steady_clock::now() + std::chrono::seconds(60)});
+      return id;
+    }
   }
-  if (!connected_ || !send_line(rpc::encode_request(id, method, params))) {
+  if (!connected_ || !send_line(line)) {
     ReplyCallback callback;
     {
       std::lock_guard lock(pending_mutex_);
@@ -252,11 +268,38 @@ void DaemonLink::respond_error(const Json& id, int code, const std::string& mess
   send_line(rpc::encode_error(id, rpc::RpcError{code, message, nullptr}));
 }
 
+void DaemonLink::flush_unsent() {
+  for (auto& u : unsent_)
+    if (pending_.count(u.id)) send_line(u.line);
+  unsent_.clear();
+}
+
+void DaemonLink::expire_unsent(const std::string& why) {
+  std::vector<ReplyCallback> expired;
+  {
+    std::lock_guard lock(pending_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = unsent_.begin(); it != unsent_.end();) {
+      if (it->deadline > now && !stopping_) {
+        ++it;
+        continue;
+      }
+      if (auto p = pending_.find(it->id); p != pending_.end()) {
+        expired.push_back(std::move(p->second));
+        pending_.erase(p);
+      }
+      it = unsent_.erase(it);
+    }
+  }
+  for (auto& callback : expired) callback(false, error_object(rpc::kInternalError, why));
+}
+
 void DaemonLink::fail_pending(const std::string& why) {
   std::map<int64_t, ReplyCallback> pending;
   {
     std::lock_guard lock(pending_mutex_);
     pending.swap(pending_);
+    unsent_.clear();
   }
   for (auto& [id, callback] : pending) callback(false, error_object(rpc::kInternalError, why));
 }

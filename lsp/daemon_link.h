@@ -11,6 +11,9 @@
 // crashed), every pending request fails with "disconnected", the state
 // handler hears it, and the thread reconnects with a growing pause
 // (0.25 s to 5 s), starting a daemon again after 2 s without one.
+// Requests made while the link is down (the daemon still starting, or
+// restarting) wait for the connection, up to 60 s, then fail with the
+// reason the daemon could not be reached.
 // Each successful connection increments generation(): ACP sessions belong
 // to a connection's daemon, so callers drop theirs when it changes.
 //
@@ -31,6 +34,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -88,6 +93,8 @@ class DaemonLink {
   void dispatch_message(const rpc::Message& message);
   bool send_line(const std::string& line);
   void fail_pending(const std::string& why);
+  void flush_unsent();                           // caller holds pending_mutex_; the link is up
+  void expire_unsent(const std::string& why);    // requests waited too long for a connection
 
   std::string model_;
   DaemonLinkHandlers handlers_;
@@ -102,6 +109,12 @@ class DaemonLink {
   std::mutex pending_mutex_;
   int64_t next_id_ = 1;
   std::map<int64_t, ReplyCallback> pending_;
+  struct Unsent {
+    int64_t id;
+    std::string line;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<Unsent> unsent_;  // guarded by pending_mutex_
 };
 
 }  // namespace beluga::lsp

@@ -63,6 +63,29 @@ Result<FileContent> read_confined(const ConfinedPath& path, uint64_t max_bytes) 
   return content;
 }
 
+Result<FileContent> read_current(const ToolContext& context, const ConfinedPath& path, uint64_t max_bytes) {
+  Result<FileContent> content = read_confined(path, max_bytes);
+  if (!content || !content->exists || !context.files || !context.files->read) return content;
+  auto front = context.files->read(path.absolute);
+  if (!front) return make_error("the editor could not give its text of " + display_path(path) + ": " + front.message());
+  if (*front) {
+    if ((*front)->size() > max_bytes)
+      return make_error(display_path(path) + " is larger than " + std::to_string(max_bytes) + " bytes in the editor");
+    content->bytes = std::move(**front);
+  }
+  return content;
+}
+
+Status write_current(const ToolContext& context, const ConfinedPath& path, std::string_view bytes,
+                     std::optional<mode_t> mode) {
+  if (context.files && context.files->write) {
+    auto written = context.files->write(path.absolute, bytes);
+    if (!written) return make_error("the editor refused to write " + display_path(path) + ": " + written.message());
+    if (*written) return {};
+  }
+  return write_confined_atomically(path, bytes, mode);
+}
+
 Status write_confined_atomically(const ConfinedPath& path, std::string_view bytes, std::optional<mode_t> mode) {
   Result<ConfinedParent> parent = open_confined_parent(path, /*create_missing=*/true);
   if (!parent) return parent.error();

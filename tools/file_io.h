@@ -40,6 +40,14 @@ Result<FileContent> read_confined(const ConfinedPath& path, uint64_t max_bytes);
 Status write_confined_atomically(const ConfinedPath& path, std::string_view bytes,
                                  std::optional<mode_t> mode = std::nullopt);
 
+// The text tools' view of a file (ToolContext::files): read_current is
+// read_confined with an existing file's bytes replaced by the front end's
+// text when it has it; write_current writes through the front end when it
+// takes the write, else write_confined_atomically.
+Result<FileContent> read_current(const ToolContext& context, const ConfinedPath& path, uint64_t max_bytes);
+Status write_current(const ToolContext& context, const ConfinedPath& path, std::string_view bytes,
+                     std::optional<mode_t> mode = std::nullopt);
+
 // Removes a file (not a folder). A missing file is an error.
 Status remove_confined(const ConfinedPath& path);
 

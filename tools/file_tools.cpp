@@ -272,13 +272,13 @@ ToolResult run_write(const json& args, ToolContext& context) {
   if (content.size() > context.limits.max_file_bytes)
     return ToolResult::error("write: the content is " + std::to_string(content.size()) + " bytes, more than the " +
                              std::to_string(context.limits.max_file_bytes) + "-byte limit");
-  Result<FileContent> current = read_confined(*where, context.limits.max_file_bytes);
+  Result<FileContent> current = read_current(context, *where, context.limits.max_file_bytes);
   if (!current)
     return ToolResult::error(tool_error_text("write", current.message() + "; it cannot be checked, so it is not overwritten"));
   if (std::string problem = stale_problem("write", *where, *current, context, /*require_read=*/true); !problem.empty())
     return ToolResult::error(problem);
-  if (Status s = write_confined_atomically(*where, content, current->exists ? std::optional<mode_t>(current->mode)
-                                                                          : std::nullopt);
+  if (Status s = write_current(context, *where, content, current->exists ? std::optional<mode_t>(current->mode)
+                                                                        : std::nullopt);
       !s)
     return ToolResult::error(tool_error_text("write", s.message()));
   context.seen_hashes[where->absolute] = content_hash(content);
@@ -314,7 +314,7 @@ ToolResult run_edit(const json& args, ToolContext& context) {
   Result<ConfinedPath> where = resolve_in_workspace(context, path_text, PathUse::kWrite);
   if (!where) return ToolResult::error(tool_error_text("edit", where.message()));
   std::string shown = display_path(*where);
-  Result<FileContent> current = read_confined(*where, context.limits.max_file_bytes);
+  Result<FileContent> current = read_current(context, *where, context.limits.max_file_bytes);
   if (!current) return ToolResult::error(tool_error_text("edit", current.message()));
   if (!current->exists) return ToolResult::error("edit: " + shown + " does not exist; to create a file, use write");
   if (looks_binary(current->bytes)) return ToolResult::error("edit: " + shown + " is a binary file; edit works on text files");
@@ -325,7 +325,7 @@ ToolResult run_edit(const json& args, ToolContext& context) {
   if (edit->content.size() > context.limits.max_file_bytes)
     return ToolResult::error("edit: the edited " + shown + " would be larger than the " +
                              std::to_string(context.limits.max_file_bytes) + "-byte limit");
-  if (Status s = write_confined_atomically(*where, edit->content, current->mode); !s)
+  if (Status s = write_current(context, *where, edit->content, current->mode); !s)
     return ToolResult::error(tool_error_text("edit", s.message()));
   context.seen_hashes[where->absolute] = content_hash(edit->content);
 

@@ -58,7 +58,7 @@ ToolResult run_apply_patch(const std::string& patch_text, ToolContext& context, 
   }
   ReadFileFn read = [&](const std::string& key) -> Result<std::optional<std::string>> {
     Touched& t = files.at(key);
-    Result<FileContent> content = read_confined(t.where, limits.max_file_bytes);
+    Result<FileContent> content = read_current(context, t.where, limits.max_file_bytes);
     if (!content) return content.error();
     auto seen = context.seen_hashes.find(t.where.absolute);
     if (content->exists && seen != context.seen_hashes.end() && seen->second != content_hash(content->bytes))
@@ -90,7 +90,10 @@ ToolResult run_apply_patch(const std::string& patch_text, ToolContext& context, 
     std::optional<mode_t> mode;
     if (t.original.exists) mode = t.original.mode;
     else if (step->renamed_from) mode = files.at(*step->renamed_from).original.mode;
-    Status s = step->content ? ops.write(t.where, *step->content, mode) : ops.remove(t.where);
+    // Through the front end when it keeps the files (ToolContext::files); removals on the disk.
+    Status s = !step->content ? ops.remove(t.where)
+               : context.files ? write_current(context, t.where, *step->content, mode)
+                               : ops.write(t.where, *step->content, mode);
     if (s) {
       done.push_back(step);
       continue;
@@ -99,7 +102,7 @@ ToolResult run_apply_patch(const std::string& patch_text, ToolContext& context, 
     std::string unrestored;
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
       Touched& u = files.at((*it)->path);
-      Status undo = u.original.exists ? write_confined_atomically(u.where, u.original.bytes, u.original.mode)
+      Status undo = u.original.exists ? write_current(context, u.where, u.original.bytes, u.original.mode)
                                       : remove_confined(u.where);
       if (!undo) unrestored += (unrestored.empty() ? "" : ", ") + (*it)->path;
     }

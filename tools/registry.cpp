@@ -11,6 +11,7 @@ ToolRegistry make_default_registry() {
   register_search_tools(registry);  // glob, list, grep
   register_shell_tool(registry);    // shell
   register_git_tools(registry);     // git_*, checkpoint_list/diff/restore
+  register_plan_tool(registry);     // update_plan
   return registry;
 }
 

@@ -17,10 +17,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "engine/base/result.h"
 
 namespace beluga::tools {
 
@@ -43,6 +47,20 @@ struct ToolLimits {
   unsigned search_threads = 0;                 // grep workers; 0 = hardware concurrency (max 8)
 };
 
+// Where the text tools (write, edit, apply_patch) read a file's current
+// text and write the new one, when a front end keeps files of its own (an
+// editor's unsaved buffers: the daemon routes them through ACP's
+// fs/read_text_file and fs/write_text_file). Paths are absolute and
+// already confined to the workspace. Either function may decline (nullopt,
+// false): the tool then uses the disk. An error is the tool's error.
+// Removing a file (apply_patch) always happens on the disk.
+struct FileAccess {
+  // An existing file's text as the front end has it.
+  std::function<Result<std::optional<std::string>>(const std::filesystem::path& absolute)> read;
+  // true: written by the front end; false: write the disk.
+  std::function<Result<bool>(const std::filesystem::path& absolute, std::string_view text)> write;
+};
+
 // What a session's tools share: where they may act, and what they have seen.
 struct ToolContext {
   std::vector<std::filesystem::path> roots;  // workspace roots (canonical); the first is the default cwd
@@ -62,6 +80,9 @@ struct ToolContext {
   // user per session/call, never by the model. When set and `bwrap` is not
   // installed, the shell tool returns an error instead of running unsandboxed.
   bool sandbox_shell = false;
+  // Null: the disk. Set by a front end (see FileAccess); the stale-file rule
+  // then compares hashes of the front end's text.
+  std::shared_ptr<FileAccess> files;
 };
 
 struct ToolResult {

@@ -1,7 +1,15 @@
 // ACP v1, agent side (schema: ../shared/acp/schema.json; docs/protocol.md):
-// initialize, session/new, session/load, session/list, session/prompt,
-// session/cancel, session/set_mode, session/delete. The handlers only
-// translate: sessions.h does the work.
+// initialize, authenticate, logout, session/new, session/load,
+// session/resume, session/list, session/prompt, session/cancel,
+// session/set_mode, session/set_config_option, session/close,
+// session/delete ($/cancel_request is the transport's, rpc_server.h). The
+// handlers only translate: sessions.h does the work.
+//
+// initialize advertises exactly these: loadSession, sessionCapabilities
+// list/delete/resume/close, embedded context in prompts. beluga needs no
+// authentication: authMethods is empty, so authenticate names no valid
+// method (-32602), and logout (not advertised: auth.logout is absent) has
+// nothing to end and answers {} for clients that send it anyway.
 //
 // A connection must call initialize before any session/ method (ACP's
 // rule; the answer is -32600 otherwise). Prompt content: text blocks are
@@ -90,7 +98,7 @@ std::string prompt_text(const Json& blocks) {
 }
 
 Json session_response(const std::shared_ptr<LiveSession>& s, const Json& mcp_servers) {
-  Json out = {{"modes", mode_state(s->agent->policy().mode)}};
+  Json out = {{"modes", mode_state(s->agent->policy().mode)}, {"configOptions", config_options(s->agent->policy().mode)}};
   if (mcp_servers.is_array() && !mcp_servers.empty()) {
     Json names = Json::array();
     for (const Json& m : mcp_servers) names.push_back(m.is_object() ? m.value("name", std::string()) : std::string());
@@ -137,10 +145,25 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                    {{"loadSession", true},
                     {"promptCapabilities", {{"image", false}, {"audio", false}, {"embeddedContext", true}}},
                     {"mcpCapabilities", {{"http", false}, {"sse", false}}},
-                    {"sessionCapabilities", {{"list", Json::object()}, {"delete", Json::object()}}}}},
+                    {"sessionCapabilities",
+                     {{"list", Json::object()},
+                      {"delete", Json::object()},
+                      {"resume", Json::object()},
+                      {"close", Json::object()}}}}},
                   {"authMethods", Json::array()},
                   {"agentInfo", {{"name", "beluga"}, {"title", "beluga"}, {"version", BELUGA_VERSION}}}});
   }));
+
+  server.add_method("authenticate", rpc::RunOn::kIoThread, guarded([](const rpc::Call& call, rpc::Responder&) {
+    const std::string method = required_string(call.params, "methodId");
+    throw InvalidParams("methodId: \"" + method +
+                        "\" is not an authentication method of beluga, which needs none (initialize's authMethods "
+                        "is empty)");
+  }));
+
+  // Nothing to log out of; not advertised (agentCapabilities.auth.logout is absent).
+  server.add_method("logout", rpc::RunOn::kIoThread,
+                    guarded([](const rpc::Call&, rpc::Responder& reply) { reply.result(Json::object()); }));
 
   server.add_method("session/new", rpc::RunOn::kWorker,
                     session_method([&c](const rpc::Call& call, rpc::Responder& reply) {
@@ -171,6 +194,19 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                         history = replay_transcript((*session)->agent->transcript());
                       }
                       for (const Json& update : history) (*session)->send_update(update);
+                      reply.result(session_response(*session, mcp));
+                    }));
+
+  // session/load without the history (sessionCapabilities.resume).
+  server.add_method("session/resume", rpc::RunOn::kWorker,
+                    session_method([&c](const rpc::Call& call, rpc::Responder& reply) {
+                      const std::string id = required_string(call.params, "sessionId");
+                      required_string(call.params, "cwd");
+                      const Json& p = params_object(call.params);
+                      const Json mcp = p.contains("mcpServers") && p["mcpServers"].is_array() ? p["mcpServers"]
+                                                                                              : Json::array();
+                      auto session = c.sessions->load(reply.peer(), id);
+                      if (!session) throw NotFound("session " + id + ": " + session.message());
                       reply.result(session_response(*session, mcp));
                     }));
 
@@ -225,6 +261,30 @@ void register_acp_methods(rpc::RpcServer& server, DaemonContext& c) {
                       auto mode = agent::parse_permission_mode(required_string(call.params, "modeId"));
                       if (!mode) throw InvalidParams("modeId: " + mode.message());
                       if (Status s = c.sessions->set_mode(session, *mode); !s) throw std::runtime_error(s.message());
+                      reply.result(Json::object());
+                    }));
+
+  // The session's one config option is its mode (configOptions in session/new's answer).
+  server.add_method("session/set_config_option", rpc::RunOn::kWorker,
+                    session_method([&c](const rpc::Call& call, rpc::Responder& reply) {
+                      auto session = session_of(c, reply, call.params);
+                      const std::string id = required_string(call.params, "configId");
+                      if (id != "mode") throw InvalidParams("configId: beluga has no option \"" + id + "\" (only \"mode\")");
+                      const Json& p = params_object(call.params);
+                      auto value = p.find("value");
+                      if (value == p.end() || !value->is_string())
+                        throw InvalidParams("value: the mode's id (a string) is required");
+                      auto mode = agent::parse_permission_mode(value->get<std::string>());
+                      if (!mode) throw InvalidParams("value: " + mode.message());
+                      if (Status s = c.sessions->set_mode(session, *mode); !s) throw std::runtime_error(s.message());
+                      reply.result({{"configOptions", config_options(*mode)}});
+                    }));
+
+  // Cancels the turn and releases the session (sessionCapabilities.close).
+  server.add_method("session/close", rpc::RunOn::kWorker,
+                    session_method([&c](const rpc::Call& call, rpc::Responder& reply) {
+                      auto session = session_of(c, reply, call.params);
+                      c.sessions->close(session);
                       reply.result(Json::object());
                     }));
 

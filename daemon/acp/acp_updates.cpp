@@ -55,6 +55,7 @@ std::string_view tool_kind(std::string_view tool) {
     return "edit";
   if (tool == "glob" || tool == "grep") return "search";
   if (tool == "shell") return "execute";
+  if (tool == "update_plan") return "think";
   return "other";
 }
 
@@ -87,6 +88,40 @@ Json mode_state(agent::PermissionMode current) {
                  agent::PermissionMode::kYolo})
     modes.push_back({{"id", agent::permission_mode_name(m)}, {"name", mode_title(m)}});
   return {{"currentModeId", agent::permission_mode_name(current)}, {"availableModes", modes}};
+}
+
+namespace {
+
+std::string_view mode_short_name(agent::PermissionMode mode) {
+  switch (mode) {
+    case agent::PermissionMode::kDefault: return "Default";
+    case agent::PermissionMode::kAutoEdit: return "Auto-edit";
+    case agent::PermissionMode::kPlan: return "Plan";
+    case agent::PermissionMode::kYolo: return "Yolo";
+  }
+  return "";
+}
+
+}  // namespace
+
+Json config_options(agent::PermissionMode current) {
+  Json options = Json::array();
+  for (auto m : {agent::PermissionMode::kDefault, agent::PermissionMode::kAutoEdit, agent::PermissionMode::kPlan,
+                 agent::PermissionMode::kYolo})
+    options.push_back(
+        {{"value", agent::permission_mode_name(m)}, {"name", mode_short_name(m)}, {"description", mode_title(m)}});
+  return Json::array({{{"id", "mode"},
+                       {"name", "Mode"},
+                       {"description", "What beluga may do without asking"},
+                       {"category", "mode"},
+                       {"type", "select"},
+                       {"currentValue", agent::permission_mode_name(current)},
+                       {"options", options}}});
+}
+
+std::vector<Json> mode_updates(agent::PermissionMode mode) {
+  return {Json{{"sessionUpdate", "current_mode_update"}, {"currentModeId", agent::permission_mode_name(mode)}},
+          Json{{"sessionUpdate", "config_option_update"}, {"configOptions", config_options(mode)}}};
 }
 
 Json permission_options() {
@@ -126,6 +161,14 @@ Json raw_input(const std::string& arguments) {
   return args.is_discarded() ? Json(arguments) : args;
 }
 
+std::optional<std::string> EditTracker::read_text(const std::filesystem::path& path, bool& readable) const {
+  std::optional<std::string> text = read_whole(path, readable);
+  if (!text || !files_ || !files_->read) return text;
+  auto front = files_->read(path);
+  if (front && *front && (*front)->size() <= kMaxDiffFileBytes) return std::move(*front);
+  return text;
+}
+
 std::vector<Json> EditTracker::updates_for(const agent::AgentEvent& e) {
   using agent::EventKind;
   switch (e.kind) {
@@ -146,7 +189,7 @@ std::vector<Json> EditTracker::updates_for(const agent::AgentEvent& e) {
       if (!path.empty() && agent::is_edit_tool(e.tool)) {
         Before before;
         before.path = path;
-        before.text = read_whole(path, before.readable);
+        before.text = read_text(path, before.readable);
         edits_[e.call_id] = std::move(before);
       }
       return {update};
@@ -162,7 +205,7 @@ std::vector<Json> EditTracker::updates_for(const agent::AgentEvent& e) {
       if (edit != edits_.end()) {
         if (e.ok && edit->second.readable) {
           bool readable = true;
-          std::optional<std::string> after = read_whole(edit->second.path, readable);
+          std::optional<std::string> after = read_text(edit->second.path, readable);
           if (readable && after) {
             Json diff = {{"type", "diff"}, {"path", edit->second.path.string()}, {"newText", *after}};
             diff["oldText"] = edit->second.text ? Json(*edit->second.text) : Json(nullptr);
@@ -175,6 +218,7 @@ std::vector<Json> EditTracker::updates_for(const agent::AgentEvent& e) {
       update["content"] = std::move(content);
       return {update};
     }
+    case EventKind::kPlan: return {plan_update(e.plan)};
     case EventKind::kSession:
     case EventKind::kTurnStarted:
     case EventKind::kProgress:
@@ -183,8 +227,16 @@ std::vector<Json> EditTracker::updates_for(const agent::AgentEvent& e) {
   return {};
 }
 
+Json plan_update(const std::vector<agent::PlanEntry>& plan) {
+  Json entries = Json::array();
+  for (const agent::PlanEntry& p : plan)
+    entries.push_back({{"content", p.content}, {"priority", p.priority}, {"status", p.status}});
+  return {{"sessionUpdate", "plan"}, {"entries", std::move(entries)}};
+}
+
 std::vector<Json> replay_transcript(const std::vector<agent::TranscriptEntry>& transcript) {
   std::vector<Json> out;
+  std::map<std::string, std::string> plan_calls;  // update_plan call id -> its arguments
   for (const agent::TranscriptEntry& entry : transcript) {
     const Message& m = entry.message;
     const std::string content = m.content.value_or("");
@@ -199,18 +251,24 @@ std::vector<Json> replay_transcript(const std::vector<agent::TranscriptEntry>& t
         if (m.reasoning_content && !m.reasoning_content->empty())
           out.push_back(chunk("agent_thought_chunk", *m.reasoning_content));
         if (!content.empty()) out.push_back(chunk("agent_message_chunk", content));
-        for (const ToolCall& call : m.tool_calls)
+        for (const ToolCall& call : m.tool_calls) {
+          if (call.name == "update_plan") plan_calls[call.id] = call.arguments;
           out.push_back({{"sessionUpdate", "tool_call"},
                          {"toolCallId", call.id},
                          {"title", agent::summarize_call(call.name, call.arguments)},
                          {"kind", tool_kind(call.name)},
                          {"status", "pending"},
                          {"rawInput", raw_input(call.arguments)}});
+        }
         break;
       case Role::kTool: {
         Json update = status_update(m.tool_call_id, "completed");
         update["content"] = Json::array({{{"type", "content"}, {"content", text_block(content)}}});
         out.push_back(std::move(update));
+        // A plan the tool accepted (its success texts, tools/plan_tool.cpp) is the plan from then on.
+        auto call = plan_calls.find(m.tool_call_id);
+        if (call != plan_calls.end() && (content.rfind("Plan updated", 0) == 0 || content == "Plan cleared."))
+          if (auto plan = agent::plan_from_arguments(call->second)) out.push_back(plan_update(*plan));
         break;
       }
       case Role::kSystem:

@@ -74,6 +74,18 @@ void register_beluga_methods(rpc::RpcServer& server, DaemonContext& c) {
                                     {"model", c.model->info()}});
                     }));
 
+  // Checked here, run on the completion service's thread (completions.h).
+  server.add_method("beluga/complete", rpc::RunOn::kWorker,
+                    guarded([&c](const rpc::Call& call, rpc::Responder& reply) {
+                      CompletionParams params = parse_completion_params(call.params, c.model->context_tokens());
+                      if (!c.model->embedded()) {
+                        reply.error(rpc::kInternalError, "completion needs an embedded model (the daemon replays " +
+                                                             c.model->spec() + ")");
+                        return;
+                      }
+                      c.completions->submit(std::move(params), reply);
+                    }));
+
   server.add_method("beluga/sessions/list", rpc::RunOn::kWorker,
                     guarded([&c](const rpc::Call& call, rpc::Responder& reply) {
                       std::string cwd = optional_string(call.params, "cwd").value_or("");

@@ -6,7 +6,9 @@
 #include <optional>
 #include <sstream>
 
+#include "daemon/acp/client_writes.h"
 #include "daemon/acp/sessions.h"
+#include "tools/file_io.h"
 
 namespace beluga::daemon {
 namespace {
@@ -99,9 +101,19 @@ void wrap_read_tool(tools::ToolRegistry& registry, std::weak_ptr<LiveSession> we
     if (!in_editor || *in_editor == *on_disk) return result;
     const int64_t offset = args.value("offset", int64_t{1});
     const int64_t limit = std::min<int64_t>(args.value("limit", context.limits.max_read_lines), context.limits.max_read_lines);
+    // When the tools write through the editor, edits apply to this buffer,
+    // and the stale-file rule compares against its text.
+    const bool through_editor = client_keeps_files(*session);
+    if (through_editor) {
+      std::error_code ec;
+      std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
+      context.seen_hashes[ec ? path : canonical] = tools::content_hash(*in_editor);
+    }
     std::string text = "[" + (*result.data)["path"].get<std::string>() +
-                       ": the editor's unsaved buffer, which differs from the file on disk; edit and write change "
-                       "the file on disk]\n" +
+                       (through_editor ? ": the editor's unsaved buffer, which differs from the file on disk; edit "
+                                         "and write change this buffer]\n"
+                                       : ": the editor's unsaved buffer, which differs from the file on disk; edit "
+                                         "and write change the file on disk]\n") +
                        numbered(*in_editor, offset, limit);
     nlohmann::json data = *result.data;
     data["source"] = "editor";

@@ -15,7 +15,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   d->sessions_ = std::make_unique<SessionManager>(*d->model_, SessionOptions{options.session_db});
   // The store is created (schema, WAL) now, before any client can race to do it.
   if (auto store = d->sessions_->open_store(); !store) return store.error();
+  d->completions_ = std::make_unique<CompletionService>(*d->model_);
   d->server_ = std::make_unique<rpc::RpcServer>(options.rpc);
+  d->context_.completions = d->completions_.get();
   d->context_.model = d->model_.get();
   d->context_.sessions = d->sessions_.get();
   d->context_.server = d->server_.get();
@@ -38,6 +40,7 @@ void Daemon::stop() {
   if (sessions_) {
     // Cancel first so that no turn waits on a permission answer or the model queue.
     server_->stop();
+    completions_->stop();
     sessions_->shutdown();
   }
   log_line("stopped");

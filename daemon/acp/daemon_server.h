@@ -6,7 +6,7 @@
 // Shutdown order (stop): stop accepting and close connections (their
 // sessions detach and their turns are cancelled), cancel and wait for
 // every turn (each stores what it finished; tools are stopped through the
-// agent's keep_going), then unload. Sessions are already persisted: the
+// agent's keep_going) and every completion, then unload. Sessions are already persisted: the
 // store commits every message as it happens.
 //
 // Thread contract: start() and stop() from one thread; stop() is idempotent.
@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "daemon/acp/completions.h"
 #include "daemon/acp/sessions.h"
 #include "daemon/model_queue.h"
 #include "daemon/rpc/rpc_server.h"
@@ -33,6 +34,7 @@ struct DaemonOptions {
 struct DaemonContext {
   SharedModel* model = nullptr;
   SessionManager* sessions = nullptr;
+  CompletionService* completions = nullptr;
   rpc::RpcServer* server = nullptr;
   std::string socket_path;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -50,11 +52,13 @@ class Daemon {
 
   rpc::RpcServer& server() { return *server_; }
   SessionManager& sessions() { return *sessions_; }
+  SharedModel& model() { return *model_; }
 
  private:
   Daemon() = default;
   std::unique_ptr<SharedModel> model_;
   std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<CompletionService> completions_;
   std::unique_ptr<rpc::RpcServer> server_;
   DaemonContext context_;
   bool stopped_ = false;

@@ -6,6 +6,7 @@
 #include "agent/agent_config.h"
 #include "daemon/acp/acp_updates.h"
 #include "daemon/acp/client_files.h"
+#include "daemon/acp/client_writes.h"
 #include "daemon/log.h"
 #include "indexer/indexer.h"
 #include "tools/registry.h"
@@ -31,6 +32,24 @@ std::shared_ptr<rpc::Peer> LiveSession::attached() {
 void LiveSession::send_update(const Json& update) {
   if (auto p = attached()) p->notify("session/update", Json{{"sessionId", id}, {"update", update}});
 }
+
+namespace {
+
+// Turn thread only: applies a mode set during the turn (session/set_mode
+// stores it as pending then, since the agent's policy belongs to the turn).
+void apply_pending_mode(LiveSession& session) {
+  std::optional<agent::PermissionMode> mode;
+  {
+    std::lock_guard lock(session.mutex);
+    mode = session.pending_mode;
+    session.pending_mode.reset();
+  }
+  if (!mode) return;
+  if (Status s = session.agent->set_mode(*mode); !s) log_line("session " + session.id + ": " + s.message());
+  for (const Json& update : mode_updates(*mode)) session.send_update(update);
+}
+
+}  // namespace
 
 // ---- SessionManager ----
 
@@ -94,10 +113,14 @@ Result<std::shared_ptr<LiveSession>> SessionManager::open_session(const std::sha
   if (config->compact_at) o.compact_at = *config->compact_at;
 
   std::weak_ptr<LiveSession> weak = session;
-  auto tracker = std::make_shared<EditTracker>(*workspace);
+  setup.files = client_file_access(weak);  // the editor's buffers, when the client offers them
+  auto tracker = std::make_shared<EditTracker>(*workspace, setup.files);
   setup.callbacks.on_event = [weak, tracker](const agent::AgentEvent& event) {
     auto s = weak.lock();
     if (!s) return;
+    if (s->cancel_requested.load()) s->agent->cancel();
+    // A mode set during the turn governs the permission decision that follows this call's announcement.
+    if (event.kind == agent::EventKind::kToolCall) apply_pending_mode(*s);
     for (const Json& update : tracker->updates_for(event)) s->send_update(update);
   };
   setup.callbacks.ask = [this, weak](const agent::PermissionRequest& request) { return ask(weak, request); };
@@ -174,29 +197,29 @@ void SessionManager::prompt(const std::shared_ptr<LiveSession>& session, std::st
       return;
     }
     session->turn_running = true;
+    session->cancel_requested = false;
     previous = std::move(session->turn);
   }
   if (previous.joinable()) previous.join();  // finished: it cleared turn_running before answering
+  reply.cancellation()->on_cancel([weak = std::weak_ptr<LiveSession>(session)] {
+    if (auto s = weak.lock()) {
+      s->cancel_requested = true;
+      s->agent->cancel();
+    }
+  });
   auto run = [this, session, text = std::move(text), reply = std::move(reply)]() mutable {
     agent::TurnResult result = session->agent->run_turn(text);
     int64_t used = 0;
     if (auto prompt = session->agent->render()) used = model_.count_tokens(*prompt);
     session->send_update(usage_update(used, session->context_tokens));
-    // Modes asked for during the turn apply now, before the next turn can start.
+    // A mode asked for after the turn's last tool call applies now, before the next turn can start.
     for (;;) {
-      std::optional<agent::PermissionMode> mode;
-      {
-        std::lock_guard lock(session->mutex);
-        mode = session->pending_mode;
-        session->pending_mode.reset();
-        if (!mode) {
-          session->turn_running = false;
-          break;
-        }
+      apply_pending_mode(*session);
+      std::lock_guard lock(session->mutex);
+      if (!session->pending_mode) {
+        session->turn_running = false;
+        break;
       }
-      if (Status s = session->agent->set_mode(*mode); !s) log_line("session " + session->id + ": " + s.message());
-      session->send_update(
-          Json{{"sessionUpdate", "current_mode_update"}, {"currentModeId", agent::permission_mode_name(*mode)}});
     }
     if (auto reason = acp_stop_reason(result.reason)) {
       reply.result(Json{{"stopReason", *reason}});
@@ -209,7 +232,24 @@ void SessionManager::prompt(const std::shared_ptr<LiveSession>& session, std::st
   session->turn = std::thread(std::move(run));
 }
 
-void SessionManager::cancel(const std::shared_ptr<LiveSession>& session) { session->agent->cancel(); }
+void SessionManager::cancel(const std::shared_ptr<LiveSession>& session) {
+  std::lock_guard lock(session->mutex);
+  if (!session->turn_running) return;  // nothing to cancel; the next turn must not start cancelled
+  session->cancel_requested = true;
+  session->agent->cancel();
+}
+
+void SessionManager::close(const std::shared_ptr<LiveSession>& session) {
+  {
+    std::lock_guard lock(session->mutex);
+    session->peer.reset();
+    if (session->turn_running) {
+      session->cancel_requested = true;
+      session->agent->cancel();
+    }
+  }
+  reap();
+}
 
 Status SessionManager::set_mode(const std::shared_ptr<LiveSession>& session, agent::PermissionMode mode) {
   {
@@ -221,8 +261,7 @@ Status SessionManager::set_mode(const std::shared_ptr<LiveSession>& session, age
     }
     if (Status s = session->agent->set_mode(mode); !s) return s;
   }
-  session->send_update(
-      Json{{"sessionUpdate", "current_mode_update"}, {"currentModeId", agent::permission_mode_name(mode)}});
+  for (const Json& update : mode_updates(mode)) session->send_update(update);
   return {};
 }
 
@@ -296,6 +335,7 @@ void SessionManager::detach(const rpc::Peer& peer) {
     s->peer.reset();
     if (s->turn_running) {
       log_line("session " + s->id + ": its client disconnected mid-turn; cancelling the turn");
+      s->cancel_requested = true;
       s->agent->cancel();
     }
   }
@@ -327,7 +367,10 @@ void SessionManager::shutdown() {
     shutting_down_ = true;
     all.swap(live_);
   }
-  for (auto& [id, s] : all) s->agent->cancel();
+  for (auto& [id, s] : all) {
+    s->cancel_requested = true;
+    s->agent->cancel();
+  }
   for (auto& [id, s] : all) {
     std::thread t;
     {

@@ -25,14 +25,18 @@
 // keep_going); the turn still stores what it completed, and the session
 // stays loadable. A detached session that is idle is unloaded by reap().
 //
-// Modes. session/set_mode applies at once when no turn is running; during
-// a turn it is stored and applied when the turn ends (the agent reads its
-// policy on the turn thread), and a current_mode_update announces it then.
+// Modes. session/set_mode (or set_config_option "mode") applies at once
+// when no turn is running. During a turn it is stored and applied on the
+// turn thread (the agent's policy belongs to it) at the next tool call's
+// announcement, before that call's permission decision, or when the turn
+// ends, whichever comes first; current_mode_update and
+// config_option_update announce it then.
 //
 // Thread contract: SessionManager is thread-safe; LiveSession fields are
 // guarded by its mutex except where noted.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -73,6 +77,11 @@ class LiveSession {
   std::mutex mutex;
   std::shared_ptr<rpc::Peer> peer;  // the attached client; null when detached
   bool turn_running = false;
+  // Set by a cancel (session/cancel, $/cancel_request, a disconnect) while a
+  // turn runs, cleared when the next turn is accepted: the event callback
+  // re-applies it, so a cancel that lands before run_turn resets the
+  // agent's flag is not lost.
+  std::atomic<bool> cancel_requested{false};
   std::optional<agent::PermissionMode> pending_mode;
   std::thread turn;
 
@@ -95,8 +104,13 @@ class SessionManager {
   std::shared_ptr<LiveSession> find(const std::string& id);
 
   // session/prompt: starts the turn; `reply` answers when it ends.
+  // $/cancel_request for the prompt's id cancels the turn like session/cancel.
   void prompt(const std::shared_ptr<LiveSession>& session, std::string text, rpc::Responder& reply);
   void cancel(const std::shared_ptr<LiveSession>& session);
+  // session/close: cancels its turn (as session/cancel) and lets it go: no
+  // longer open on any connection; unloaded by reap() once idle, like a
+  // disconnected client's. It stays in the store (session/load brings it back).
+  void close(const std::shared_ptr<LiveSession>& session);
   Status set_mode(const std::shared_ptr<LiveSession>& session, agent::PermissionMode mode);
 
   // Drops the live session `id` (session delete); refused while a turn runs.

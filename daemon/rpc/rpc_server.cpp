@@ -106,6 +106,7 @@ class Connection final : public Peer, public std::enable_shared_from_this<Connec
     queued_bytes_ = 0;
     auto pending = std::move(pending_);
     pending_.clear();
+    cancellable_.clear();  // their hooks may hold sessions that hold this connection
     for (auto& [key, callback] : pending)
       callback(false, Json{{"code", kInternalError}, {"message", "the client disconnected"}});
     daemon::log_line("connection " + std::to_string(id_) + " closed: " + why);
@@ -195,8 +196,27 @@ class Connection final : public Peer, public std::enable_shared_from_this<Connec
     }
   }
 
+  // $/cancel_request: marks the request, runs its hook. Unknown ids are ignored.
+  void cancel_request(const Message& message) {
+    if (message.params.is_object()) {
+      auto id = message.params.find("requestId");
+      if (id != message.params.end()) {
+        auto it = cancellable_.find(id_key(*id));
+        if (it != cancellable_.end()) {
+          auto cancellation = it->second;
+          cancellation->cancel();
+        }
+      }
+    }
+    if (message.kind == MessageKind::kRequest) queue_line(encode_result(message.id, nullptr));
+  }
+
   void dispatch(Message message) {
     const bool is_request = message.kind == MessageKind::kRequest;
+    if (message.method == "$/cancel_request") {
+      cancel_request(message);
+      return;
+    }
     auto found = server_->methods.find(message.method);
     if (found == server_->methods.end()) {
       if (is_request)
@@ -204,12 +224,18 @@ class Connection final : public Peer, public std::enable_shared_from_this<Connec
       return;
     }
     std::function<void()> on_done;
+    auto cancellation = std::make_shared<Cancellation>();
     if (is_request) {
       ++in_flight_;
-      on_done = [weak = weak_from_this(), io = io_] {
-        asio::post(*io, [weak] {
+      const std::string key = id_key(message.id);
+      cancellable_[key] = cancellation;
+      on_done = [weak = weak_from_this(), io = io_, key, token = std::weak_ptr<Cancellation>(cancellation)] {
+        asio::post(*io, [weak, key, token] {
           if (auto self = weak.lock()) {
             --self->in_flight_;
+            // Only this request's entry: a client may reuse an id once answered.
+            auto it = self->cancellable_.find(key);
+            if (it != self->cancellable_.end() && it->second == token.lock()) self->cancellable_.erase(it);
             self->read_next();
           }
         });
@@ -217,7 +243,8 @@ class Connection final : public Peer, public std::enable_shared_from_this<Connec
     }
     auto run = [self = shared_from_this(), handler = &found->second.handler,
                 call = Call{std::move(message.method), std::move(message.params), !is_request},
-                reply = Responder(shared_from_this(), message.id, is_request, std::move(on_done))]() mutable {
+                reply = Responder(shared_from_this(), message.id, is_request, std::move(on_done),
+                                  std::move(cancellation))]() mutable {
       try {
         (*handler)(call, reply);
       } catch (const nlohmann::json::exception& e) {
@@ -283,16 +310,43 @@ class Connection final : public Peer, public std::enable_shared_from_this<Connec
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::map<std::string, std::function<void(bool, const Json&)>> pending_;
+  std::map<std::string, std::shared_ptr<Cancellation>> cancellable_;  // requests not yet answered, by id
 };
+
+// ---- Cancellation ----
+
+void Cancellation::on_cancel(std::function<void()> hook) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!cancelled_.load()) {
+      hook_ = std::move(hook);
+      return;
+    }
+  }
+  if (hook) hook();
+}
+
+void Cancellation::cancel() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(mutex_);
+    if (cancelled_.exchange(true)) return;
+    hook = std::move(hook_);
+    hook_ = nullptr;
+  }
+  if (hook) hook();
+}
 
 // ---- Responder ----
 
-Responder::Responder(std::shared_ptr<Peer> peer, Json id, bool expects_reply, std::function<void()> on_done)
-    : peer_(std::move(peer)), id_(std::move(id)), expects_reply_(expects_reply), on_done_(std::move(on_done)) {}
+Responder::Responder(std::shared_ptr<Peer> peer, Json id, bool expects_reply, std::function<void()> on_done,
+                     std::shared_ptr<Cancellation> cancellation)
+    : peer_(std::move(peer)), id_(std::move(id)), expects_reply_(expects_reply), on_done_(std::move(on_done)),
+      cancellation_(std::move(cancellation)) {}
 
 Responder::Responder(Responder&& other) noexcept
     : peer_(std::move(other.peer_)), id_(std::move(other.id_)), expects_reply_(other.expects_reply_),
-      answered_(other.answered_), on_done_(std::move(other.on_done_)) {
+      answered_(other.answered_), on_done_(std::move(other.on_done_)), cancellation_(other.cancellation_) {
   other.answered_ = true;  // the moved-from Responder is inert
   other.on_done_ = nullptr;
 }
@@ -313,6 +367,7 @@ void Responder::error(int code, std::string message, Json data) {
 
 void Responder::send(std::string line) {
   answered_ = true;
+  if (cancellation_) cancellation_->on_cancel(nullptr);  // drop the hook (and what it holds)
   if (expects_reply_ && peer_) peer_->send_raw(std::move(line));
   if (on_done_) {
     auto done = std::move(on_done_);

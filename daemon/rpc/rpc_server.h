@@ -26,6 +26,16 @@
 // Requests to the client (Peer::request) get ids "b-N"; the reply, an error
 // reply, or the disconnect calls the callback exactly once.
 //
+// Cancelling a request. `$/cancel_request` {"requestId": id} (ACP's
+// CancelRequestNotification, LSP's $/cancelRequest under another name) is
+// handled here, for every method: it marks the request's Cancellation (the
+// Responder carries it) and runs the hook its handler registered. A
+// handler that can stop early polls cancelled() or registers a hook and
+// answers -32800 (or what its method documents); one that cannot simply
+// answers as usual (the race is inherent: a result may cross the cancel).
+// Unknown or already answered ids are ignored. The connection forgets a
+// request's Cancellation when it is answered, and every one when it closes.
+//
 // Handlers. A method runs either on the I/O thread (cheap, non-blocking
 // methods) or on the server's worker pool (anything that touches disk or
 // waits). A handler answers through its Responder exactly once; a
@@ -94,10 +104,27 @@ class Peer {
   std::shared_ptr<void> user_state_;
 };
 
+// Whether the client cancelled a request. Thread-safe.
+class Cancellation {
+ public:
+  bool cancelled() const { return cancelled_.load(); }
+  // `hook` runs once when the request is cancelled (at once, on this
+  // thread, if it already was), on the cancelling thread (the I/O
+  // thread): keep it short. A later hook replaces an earlier one.
+  void on_cancel(std::function<void()> hook);
+  void cancel();
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  std::function<void()> hook_;
+};
+
 // Answers one request exactly once (a notification's Responder answers nothing).
 class Responder {
  public:
-  Responder(std::shared_ptr<Peer> peer, Json id, bool expects_reply, std::function<void()> on_done);
+  Responder(std::shared_ptr<Peer> peer, Json id, bool expects_reply, std::function<void()> on_done,
+            std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>());
   Responder(Responder&&) noexcept;
   Responder& operator=(Responder&&) = delete;
   Responder(const Responder&) = delete;
@@ -107,6 +134,9 @@ class Responder {
   void error(int code, std::string message, Json data = nullptr);
   bool answered() const { return answered_; }
   const std::shared_ptr<Peer>& peer() const { return peer_; }
+  // Set by $/cancel_request for this request's id (never for a notification).
+  const std::shared_ptr<Cancellation>& cancellation() const { return cancellation_; }
+  const Json& id() const { return id_; }
 
  private:
   void send(std::string line);
@@ -115,6 +145,7 @@ class Responder {
   bool expects_reply_ = true;
   bool answered_ = false;
   std::function<void()> on_done_;
+  std::shared_ptr<Cancellation> cancellation_;
 };
 
 struct Call {

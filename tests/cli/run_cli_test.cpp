@@ -346,3 +346,29 @@ TEST_CASE("beluga run asks on the terminal and follows the answers", "[cli][agen
   CHECK_THAT(out, Contains("denied"));
   CHECK(s.repo().read("a.txt") == "hello beluga\n");
 }
+
+TEST_CASE("beluga run shows the model's plan and --json reports it as a plan event", "[cli][agent]") {
+  AgentSandbox s;
+  s.repo().write("a.txt", "x\n");
+  s.repo().commit_all("initial");
+  const std::string plan = R"([{"content": "Read a.txt", "status": "completed", "priority": "high"},)"
+                           R"( {"content": "Summarise it", "status": "in_progress", "priority": "medium"}])";
+  beluga::testing::write_replay(s.file("r.jsonl"), {
+      completion("Plan first.", "", {{"update_plan", {{"entries", plan, false}}}}),
+      completion("", "Summarised."),
+  });
+  Run human = run_beluga(run_args(s, s.file("r.jsonl"), "summarise"));
+  INFO(human.out << human.err);
+  REQUIRE(human.exit_code == 0);
+  CHECK_THAT(human.out, Contains("Plan:\n    ✓ Read a.txt !\n    ▸ Summarise it\n"));
+
+  Run run = run_beluga(run_args(s, s.file("r.jsonl"), "summarise", "--json"));
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  json plan_event;
+  for (const json& e : json_lines(run.out))
+    if (e["type"] == "plan") plan_event = e;
+  REQUIRE(plan_event.is_object());
+  CHECK(plan_event["entries"] == json::parse(plan));
+  CHECK(plan_event["call_id"].is_string());
+}

@@ -307,3 +307,36 @@ TEST_CASE("stopping the daemon mid-turn cancels the turn and keeps the session")
   REQUIRE(messages.ok());
   CHECK(messages->size() >= 2);  // the prompt and the model's turn with its call
 }
+
+TEST_CASE("the model's plan reaches the client as a plan update and session/load replays it") {
+  const std::string plan = R"([{"content": "Write notes", "status": "in_progress", "priority": "high"},)"
+                           R"( {"content": "Check them", "status": "pending", "priority": "low"}])";
+  const std::string done_plan = R"([{"content": "Write notes", "status": "completed", "priority": "high"},)"
+                                R"( {"content": "Check them", "status": "completed", "priority": "low"}])";
+  DaemonFixture f({completion("Plan.", "", {Call{"update_plan", {{"entries", plan, false}}}}),
+                   completion("Bad plan.", "", {Call{"update_plan", {{"entries", R"([{"content": "x", "status": "maybe", "priority": "high"}])", false}}}}),
+                   completion("Finish.", "", {Call{"update_plan", {{"entries", done_plan, false}}}}),
+                   completion("", "All done.")});
+  AcpSchema schema;
+  std::string session;
+  {
+    auto client = f.client();
+    client->initialize();
+    session = client->new_session(f.workspace());
+    Json done = client->result("session/prompt", TestClient::text_prompt(session, "Plan and do"));
+    CHECK(done["stopReason"] == "end_turn");
+    auto plans = client->updates_of("plan");
+    REQUIRE(plans.size() == 2);  // the invalid plan (a bad status) is a tool error, not a plan
+    for (const Json& p : plans) CHECK(schema.check_update(p) == "");
+    CHECK(plans[0]["entries"] == Json::parse(plan));
+    CHECK(plans[1]["entries"] == Json::parse(done_plan));
+    // No permission is asked in default mode (no handler is set: a question would hang the turn).
+    for (const Json& c : client->updates_of("tool_call")) CHECK(c["kind"] == "think");
+  }
+  auto again = f.client();
+  again->initialize();
+  again->result("session/load", {{"sessionId", session}, {"cwd", f.workspace()}, {"mcpServers", Json::array()}});
+  auto replayed = again->updates_of("plan");
+  REQUIRE(replayed.size() == 2);
+  CHECK(replayed.back()["entries"] == Json::parse(done_plan));
+}

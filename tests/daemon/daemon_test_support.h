@@ -26,23 +26,21 @@
 
 namespace beluga::testing {
 
+// Tag: the daemon loads a model folder instead of a replay (an embedded
+// engine on a synthetic checkpoint, tests/daemon/synthetic_model.h).
+struct EmbeddedModel {};
+
 // The daemon in this process: a scratch runtime folder (0700), a replayed
-// model, the agent sandbox (XDG folders, a git repository).
+// model (or an embedded one), the agent sandbox (XDG folders, a git
+// repository).
 class DaemonFixture {
  public:
   explicit DaemonFixture(const std::vector<std::string>& completions, rpc::ServerOptions rpc = {}) {
     replay_ = sandbox_.file("model.jsonl");
     write_replay(replay_, completions);
-    ::mkdir(sandbox_.file("run").c_str(), 0700);
-    socket_ = sandbox_.file("run") + "/beluga.sock";
-    daemon::DaemonOptions options;
-    options.model_spec = "replay:" + replay_;
-    options.socket_path = socket_;
-    options.rpc = rpc;
-    auto started = daemon::Daemon::start(options);
-    if (!started) throw std::runtime_error(started.message());
-    daemon_ = std::move(started).value();
+    start("replay:" + replay_, rpc);
   }
+  DaemonFixture(EmbeddedModel, const std::string& model_dir, rpc::ServerOptions rpc = {}) { start(model_dir, rpc); }
   ~DaemonFixture() { daemon_.reset(); }
 
   AgentSandbox& sandbox() { return sandbox_; }
@@ -53,6 +51,18 @@ class DaemonFixture {
   std::unique_ptr<TestClient> client() { return TestClient::connect(socket_); }
 
  private:
+  void start(const std::string& model_spec, const rpc::ServerOptions& rpc) {
+    ::mkdir(sandbox_.file("run").c_str(), 0700);
+    socket_ = sandbox_.file("run") + "/beluga.sock";
+    daemon::DaemonOptions options;
+    options.model_spec = model_spec;
+    options.socket_path = socket_;
+    options.rpc = rpc;
+    auto started = daemon::Daemon::start(options);
+    if (!started) throw std::runtime_error(started.message());
+    daemon_ = std::move(started).value();
+  }
+
   AgentSandbox sandbox_;
   std::string replay_;
   std::string socket_;

@@ -96,6 +96,12 @@ class TestClient {
     return r["result"];
   }
 
+  // What a request handler returns to answer with a JSON-RPC error.
+  static constexpr const char* kErrorReply = "__error_reply";
+  static Json error_reply(int code, const std::string& message) {
+    return {{kErrorReply, {{"code", code}, {"message", message}}}};
+  }
+
   // Requests from the daemon: answered by the handler if set, else held.
   void on_request(std::function<std::optional<Json>(const Json& request)> handler) {
     std::lock_guard lock(mutex_);
@@ -206,7 +212,9 @@ class TestClient {
       }
     }
     std::optional<Json> answer_result = handler(m);
-    if (answer_result) {
+    if (answer_result && answer_result->contains(kErrorReply)) {
+      send_raw(Json{{"jsonrpc", "2.0"}, {"id", m["id"]}, {"error", (*answer_result)[kErrorReply]}}.dump() + "\n");
+    } else if (answer_result) {
       answer(m["id"], *answer_result);
     } else {
       std::lock_guard lock(mutex_);

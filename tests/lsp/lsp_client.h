@@ -47,8 +47,13 @@ class LspClient {
       ::dup2(from_child[1], STDOUT_FILENO);
       int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (log >= 0) ::dup2(log, STDERR_FILENO);
+      // Only 0, 1 and 2 go to the child: a pipe end left open there (and in
+      // the daemon it starts) would keep the test's reads from ever ending.
+      ::close(to_child[0]);
       ::close(to_child[1]);
       ::close(from_child[0]);
+      ::close(from_child[1]);
+      if (log >= 0) ::close(log);
       std::vector<std::string> argv_s = {BELUGA_BINARY, "lsp"};
       argv_s.insert(argv_s.end(), args.begin(), args.end());
       std::vector<char*> argv;
