@@ -60,3 +60,27 @@ else
   echo "$mcp_hash" > "$mcp_stamp"
 fi
 # ---- end of MCP test servers ----
+
+# --- plugins: editor plugins (plugins/vscode, plugins/nvim) -----------------
+# Neovim for the headless plugin test (Debian 12 ships 0.7.2), and the VS Code
+# extension's pinned npm packages (plugins/vscode/package-lock.json). npm ci
+# runs only when the lock changed since the last install (stamp in
+# node_modules), so a second setup is quick.
+if ! dpkg-query -W -f='${Status}' neovim 2>/dev/null | grep -q "install ok installed"; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing neovim"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends neovim
+fi
+vscode_dir="$(cd "$(dirname "$0")/.." && pwd)/plugins/vscode"
+vscode_stamp="$vscode_dir/node_modules/.beluga-lock.sha256"
+vscode_lock_sha="$(sha256sum "$vscode_dir/package-lock.json" | cut -d' ' -f1)"
+if [ -f "$vscode_stamp" ] && [ "$(cat "$vscode_stamp")" = "$vscode_lock_sha" ]; then
+  echo "setup: plugins/vscode node_modules current"
+else
+  echo "setup: npm ci in plugins/vscode"
+  (cd "$vscode_dir" && npm ci --no-audit --no-fund)
+  echo "$vscode_lock_sha" >"$vscode_stamp"
+fi
+# --- end plugins -------------------------------------------------------------
