@@ -25,6 +25,9 @@ constexpr seconds kWait{90};  // a loaded 2-core machine starts node slowly
 
 McpOptions quick_options(std::vector<std::string>* lines = nullptr, std::mutex* m = nullptr) {
   McpOptions o;
+  // A loaded machine may start node slowly: a probe timing out would pass
+  // for a silent legacy server (and restart it) instead of an answer.
+  o.probe_timeout = seconds(20);
   o.backoff_initial = milliseconds(200);
   o.backoff_max = milliseconds(2000);
   o.health_timeout = milliseconds(3000);
