@@ -25,6 +25,9 @@ constexpr seconds kWait{90};  // a loaded 2-core machine starts node slowly
 
 McpOptions quick_options(std::vector<std::string>* lines = nullptr, std::mutex* m = nullptr) {
   McpOptions o;
+  // A loaded machine may start node slowly: a probe timing out would pass
+  // for a silent legacy server (and restart it) instead of an answer.
+  o.probe_timeout = seconds(20);
   o.backoff_initial = milliseconds(200);
   o.backoff_max = milliseconds(2000);
   o.health_timeout = milliseconds(3000);
@@ -287,4 +290,43 @@ TEST_CASE("lines that are not JSON are skipped and answers still arrive") {
   std::lock_guard lock(m);
   REQUIRE(logged.size() == 1);
   CHECK(logged[0].find("not JSON") != std::string::npos);
+}
+
+TEST_CASE("a stateless-era server is used without a handshake with paged tools and list changes") {
+  // tests/tools/mcp/stateless_server.js: written for these tests from the
+  // 2026-07-28 specification, since no published server speaks it yet.
+  if (std::system("command -v node >/dev/null 2>&1") != 0) {
+    WARN("skipped: node is not installed");
+    return;
+  }
+  McpServerConfig config;
+  config.name = "modern";
+  config.command = "node";
+  config.args = {testing::source_path("tests/tools/mcp/stateless_server.js")};
+  std::vector<std::string> lines;
+  std::mutex m;
+  McpServer server(config, quick_options(&lines, &m), {});
+  server.start();
+  REQUIRE(server.wait_ready(1, Clock::now() + kWait));
+  ServerSnapshot s = server.snapshot();
+  CHECK(s.protocol == "2026-07-28");
+  REQUIRE(s.tools.size() == 3);  // two pages
+  CHECK(has_tool(s, "echo"));
+  CHECK(has_tool(s, "change"));
+  tools::ToolResult echo = server.call("echo", Json{{"text", "hi"}}, [] { return true; }, "modern__echo");
+  CHECK(echo.ok);
+  CHECK(echo.text == "echo: hi");
+  tools::ToolResult add = server.call("add", Json{{"a", 2}, {"b", 3}}, [] { return true; }, "modern__add");
+  CHECK(add.ok);
+  CHECK(add.text == "{\"sum\":5}");
+  // The change arrives on the subscription stream and the list is read again.
+  CHECK(server.call("change", Json::object(), [] { return true; }, "modern__change").ok);
+  const auto deadline = Clock::now() + kWait;
+  while (!has_tool(server.snapshot(), "extra") && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(20));
+  CHECK(has_tool(server.snapshot(), "extra"));
+  CHECK(server.snapshot().connections == 1);
+  std::lock_guard lock(m);
+  bool fell_back = false;
+  for (const std::string& l : lines) fell_back = fell_back || l.find("falling back") != std::string::npos;
+  CHECK_FALSE(fell_back);
 }
