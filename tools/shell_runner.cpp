@@ -38,24 +38,6 @@ constexpr milliseconds kPollStep{25};
 constexpr milliseconds kDrainWindow{250};
 constexpr size_t kReadChunkBytes = 64 * 1024;
 
-// Runs in the forked child before exec: only async-signal-safe calls.
-void prepare_child() {
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
-  // Mark every inherited descriptor above stderr close-on-exec (not closed:
-  // Boost's own exec-error pipe is among them and must survive until exec).
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    long max_fd = ::sysconf(_SC_OPEN_MAX);
-    if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
-    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-}
 
 // Members of process group `pgid` that are still running (zombies do not
 // count: they are dead and only wait to be reaped). -1 when /proc cannot be
@@ -199,6 +181,24 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
+void prepare_child_process() {
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
+  // Mark every inherited descriptor above stderr close-on-exec (not closed:
+  // Boost's own exec-error pipe is among them and must survive until exec).
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    long max_fd = ::sysconf(_SC_OPEN_MAX);
+    if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
 Result<ShellOutcome> run_shell(const ShellRequest& request, const ToolContext& context) {
   ShellOutcome outcome;
   std::string exe = "/bin/bash";
@@ -231,7 +231,7 @@ Result<ShellOutcome> run_shell(const ShellRequest& request, const ToolContext& c
   bp::child child(bp::exe = exe, bp::args = args, bp::start_dir = request.cwd.string(), bp::std_in < bp::null,
                   (bp::std_out & bp::std_err) > out,
                   bp::extend::on_setup = [&environment](auto& exec) { exec.env = environment.envp(); },
-                  bp::extend::on_exec_setup = [](auto&) { prepare_child(); }, spawn_error);
+                  bp::extend::on_exec_setup = [](auto&) { prepare_child_process(); }, spawn_error);
   if (spawn_error) return make_error("could not start " + exe + ": " + spawn_error.message());
   pid_t pgid = child.id();
 

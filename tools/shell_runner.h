@@ -48,6 +48,14 @@
 
 namespace beluga::tools {
 
+// For a child process beluga starts (shell commands, MCP servers), run in
+// the forked child before exec (async-signal-safe calls only): a process
+// group of its own, an empty signal mask, default actions for the signals
+// the daemon handles or ignores, and every inherited descriptor above
+// stderr marked close-on-exec (not closed: Boost's exec-error pipe must
+// survive until exec).
+void prepare_child_process();
+
 struct ShellRequest {
   std::string command;
   std::filesystem::path cwd;              // already confined to the workspace

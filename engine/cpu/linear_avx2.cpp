@@ -177,19 +177,6 @@ BELUGA_AVX2 void tile_rows(const LinearArgs& a, int64_t o0) {
 // registers, with no trip through wbuf, since nothing would reuse them.
 // Each lane's chain of fused multiply-adds and the per-block multiply are
 // those of tile_rows' single-row loop, so the results are the same bits.
-enum WeightKind { kKindFP8, kKindFP4, kKindBF16, kKindF32 };
-
-template <int Kind>
-BELUGA_AVX2 inline const uint8_t* weight_row(const LinearArgs& a, int64_t o) {
-  const int64_t r = a.row0 + o;
-  switch (Kind) {
-    case kKindFP8: return a.weight + r * a.in;
-    case kKindFP4: return a.weight + r * (a.in / 2);
-    case kKindBF16: return a.weight + r * a.in * 2;
-    default: return a.weight + r * a.in * 4;
-  }
-}
-
 // Columns [c, c + 16) of a weight row as two registers of 8, in the units
 // decode_block stores.
 template <int Kind>
@@ -228,7 +215,7 @@ BELUGA_AVX2 void one_row_tile(const LinearArgs& a, int64_t o0) {
   const float* multipliers = multiplier_table(a.storage);
   __m256 acc0[Tile], acc1[Tile];
   for (int t = 0; t < Tile; ++t) {
-    rows[t] = weight_row<Kind>(a, o0 + t);
+    rows[t] = weight_row(a, o0 + t);
     scales[t] = scale_row(a, o0 + t);
     acc0[t] = acc1[t] = _mm256_setzero_ps();
   }

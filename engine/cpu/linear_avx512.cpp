@@ -22,19 +22,6 @@ namespace beluga::cpu::kernels {
 #ifdef BELUGA_AVX512
 namespace {
 
-enum WeightKind { kKindFP8, kKindFP4, kKindBF16, kKindF32 };
-
-template <int Kind>
-BELUGA_AVX512 inline const uint8_t* weight_row(const LinearArgs& a, int64_t o) {
-  const int64_t r = a.row0 + o;
-  switch (Kind) {
-    case kKindFP8: return a.weight + r * a.in;
-    case kKindFP4: return a.weight + r * (a.in / 2);
-    case kKindBF16: return a.weight + r * a.in * 2;
-    default: return a.weight + r * a.in * 4;
-  }
-}
-
 // Columns [c, c + 16) of a weight row as one register, in the units of
 // linear_portable.cpp: FP8 as e4m3 / 256 (the bits moved into an f16, see
 // linear_avx2.cpp), FP4 doubled (a byte table lookup), BF16/F32 as is.
@@ -73,7 +60,7 @@ BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0) {
   const float* multipliers = multiplier_table(a.storage);
   __m512 acc[Tile];
   for (int t = 0; t < Tile; ++t) {
-    rows[t] = weight_row<Kind>(a, o0 + t);
+    rows[t] = weight_row(a, o0 + t);
     scales[t] = scale_row(a, o0 + t);
     acc[t] = _mm512_setzero_ps();
   }
@@ -136,7 +123,7 @@ BELUGA_AVX512 void rows_tile(const LinearArgs& a, int64_t o0) {
   const uint8_t* scales[Tile];
   const float* multipliers = multiplier_table(a.storage);
   for (int t = 0; t < Tile; ++t) {
-    rows[t] = weight_row<Kind>(a, o0 + t);
+    rows[t] = weight_row(a, o0 + t);
     scales[t] = scale_row(a, o0 + t);
   }
   const int64_t n = a.block_cols;

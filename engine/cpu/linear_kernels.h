@@ -40,6 +40,20 @@ struct LinearArgs {
 
 void linear_rows_portable(const LinearArgs& a, int64_t begin, int64_t end);
 
+// The SIMD kernels' decoders, chosen once per call (a template argument).
+enum WeightKind { kKindFP8, kKindFP4, kKindBF16, kKindF32 };
+
+// The first byte of output row `o`'s stored weights.
+inline const uint8_t* weight_row(const LinearArgs& a, int64_t o) {
+  const int64_t r = a.row0 + o;
+  switch (a.storage) {
+    case WeightStorage::kFP8: return a.weight + r * a.in;
+    case WeightStorage::kFP4: return a.weight + r * (a.in / 2);
+    case WeightStorage::kBF16: break;
+  }
+  return a.weight + r * a.in * (a.f32 ? 4 : 2);
+}
+
 // Shared by both paths: the multiplier of scale block `block` of output row
 // `o` (FP8: the e8m0 scale x 256, FP4: x 1/2, see linear_portable.cpp), and the final
 // pairwise sum of a row's kLanes accumulators.

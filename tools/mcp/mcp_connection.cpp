@@ -4,6 +4,7 @@
 
 // Boost first (through the wrapper, see boost_process.h), then POSIX.
 #include "tools/boost_process.h"
+#include "tools/shell_runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -39,24 +40,6 @@ constexpr size_t kMaxStderrLineBytes = 4096;
 constexpr milliseconds kPollStep{100};
 constexpr milliseconds kNotifyWrite{2000};
 
-// Runs in the forked child before exec: only async-signal-safe calls.
-void prepare_child() {
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
-  // Inherited descriptors above stderr close on exec (Boost's exec-error
-  // pipe among them must survive until exec, so not closed now).
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    long max_fd = ::sysconf(_SC_OPEN_MAX);
-    if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
-    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-}
 
 class Environment {
  public:
@@ -103,7 +86,7 @@ Result<std::unique_ptr<McpConnection>> McpConnection::start(const McpLaunch& lau
   bp::child child(bp::exe = exe, bp::args = launch.args, bp::start_dir = cwd, bp::std_in < in, bp::std_out > out,
                   bp::std_err > err,
                   bp::extend::on_setup = [&environment](auto& exec) { exec.env = environment.envp(); },
-                  bp::extend::on_exec_setup = [](auto&) { prepare_child(); }, spawn_error);
+                  bp::extend::on_exec_setup = [](auto&) { tools::prepare_child_process(); }, spawn_error);
   if (spawn_error) return make_error("could not start " + exe.string() + ": " + spawn_error.message());
   c->pid_ = child.id();
   c->process_ = std::make_unique<Process>(Process{std::move(child)});
