@@ -63,6 +63,26 @@ struct SharedModel::Backend {
 
 namespace {
 
+// One model call in its turn: waits in `queue` as `who` (a cancelled wait
+// answers a cancelled completion), then runs on `provider`, holding
+// `mutex` when the provider is shared, and gives the slot back.
+Result<agent::Completion> complete_in_line(ModelQueue& queue, const std::string& who,
+                                           const agent::CompletionRequest& request, agent::ModelProvider& provider,
+                                           std::mutex* mutex) {
+  if (!queue.acquire(who, request.keep_going)) {
+    agent::Completion cancelled;
+    cancelled.stop = agent::CompletionStop::kCancelled;
+    return cancelled;
+  }
+  struct Release {
+    ModelQueue& q;
+    ~Release() { q.release(); }
+  } release{queue};
+  if (!mutex) return provider.complete(request);
+  std::lock_guard lock(*mutex);
+  return provider.complete(request);
+}
+
 // A session's provider: waits its turn in the queue, then calls the model.
 class QueuedProvider final : public agent::ModelProvider {
  public:
@@ -72,18 +92,8 @@ class QueuedProvider final : public agent::ModelProvider {
         own_(std::move(own)) {}
 
   Result<agent::Completion> complete(const agent::CompletionRequest& request) override {
-    if (!queue_.acquire(session_, request.keep_going)) {
-      agent::Completion cancelled;
-      cancelled.stop = agent::CompletionStop::kCancelled;
-      return cancelled;
-    }
-    struct Release {
-      ModelQueue& q;
-      ~Release() { q.release(); }
-    } release{queue_};
-    if (own_) return own_->complete(request);
-    std::lock_guard lock(*shared_mutex_);
-    return shared_->complete(request);
+    if (own_) return complete_in_line(queue_, session_, request, *own_, nullptr);
+    return complete_in_line(queue_, session_, request, *shared_, shared_mutex_);
   }
   int64_t count_tokens(std::string_view text) const override { return model().count_tokens(text); }
   int64_t context_tokens() const override { return model().context_tokens(); }
@@ -136,17 +146,7 @@ Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const st
 
 Result<agent::Completion> SharedModel::complete_raw(const std::string& who, const agent::CompletionRequest& request) {
   if (!backend_->engine) return make_error("completion needs an embedded model (this daemon replays " + spec_ + ")");
-  if (!queue_.acquire(who, request.keep_going)) {
-    agent::Completion cancelled;
-    cancelled.stop = agent::CompletionStop::kCancelled;
-    return cancelled;
-  }
-  struct Release {
-    ModelQueue& q;
-    ~Release() { q.release(); }
-  } release{queue_};
-  std::lock_guard lock(backend_->engine_mutex);
-  return backend_->engine->complete(request);
+  return complete_in_line(queue_, who, request, *backend_->engine, &backend_->engine_mutex);
 }
 
 bool SharedModel::embedded() const { return backend_->engine != nullptr; }
