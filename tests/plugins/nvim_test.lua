@@ -99,6 +99,10 @@ local ok, err = pcall(function()
   lines = vim.api.nvim_buf_get_lines(chat.buf, 0, -1, false)
   check(':BelugaExplain streams its answer into the chat', explained, vim.inspect(lines))
   check('under the command\'s label', vim.tbl_contains(lines, 'Explain (beluga): calc.py:1-2'), vim.inspect(lines))
+  -- The answer streams before the turn ends: wait for beluga/status to say
+  -- ready again, or the next turn is (rightly) refused as overlapping.
+  check('the Explain turn ends', vim.wait(kWaitMs, function() return beluga.status.state == 'ready' end, 50),
+        vim.inspect(beluga.status))
 
   -- "Ask beluga…" chosen from the code action menu: Neovim hands the
   -- server's command to vim.lsp.commands, which asks for the prompt (here a
