@@ -407,4 +407,18 @@ Result<IndexReport> update_index(const IndexOptions& options) {
   return report;
 }
 
+Result<IndexedWorkspace> refresh_index(IndexOptions options) {
+  auto database = default_index_path(options.workspace);
+  if (!database) return database.error();
+  options.database_path = *database;
+  auto report = update_index(options);
+  if (!report) return report.error();
+  std::string ignored;
+  auto store = IndexStore::open(*database, options.counter.identity, ignored);
+  if (!store) return store.error();
+  auto files = (*store)->all_files();
+  if (!files) return files.error();
+  return IndexedWorkspace{std::move(database).value(), std::move(files).value()};
+}
+
 }  // namespace beluga::indexer

@@ -81,4 +81,13 @@ Result<std::filesystem::path> canonical_workspace(const std::string& path);
 
 Result<IndexReport> update_index(const IndexOptions& options);
 
+// What the agent's context and beluga/complete read before packing or
+// ranking: the index at its default path brought up to date (update_index
+// with `options.database_path` filled in), then every indexed file's row.
+struct IndexedWorkspace {
+  std::string database;
+  std::vector<IndexedFile> files;
+};
+Result<IndexedWorkspace> refresh_index(IndexOptions options);
+
 }  // namespace beluga::indexer

@@ -135,38 +135,18 @@ bool terminate_group(pid_t pgid, milliseconds grace, OutputPump& pump) {
   return true;
 }
 
-// The command's environment as execve wants it. Built here rather than with
-// boost::process::environment: in Boost 1.74 its find/operator[]/emplace
-// read past the end of short entries (ASan), and copy-and-erase would keep a
-// secret that appears twice in `environ`.
-class CommandEnvironment {
- public:
-  explicit CommandEnvironment(const ToolContext& context) {
-    auto secret = [&](const std::string& name) {
-      return std::find(context.secret_env_vars.begin(), context.secret_env_vars.end(), name) !=
-             context.secret_env_vars.end();
-    };
-    const std::vector<std::pair<std::string, std::string>> forced = {
-        {"PAGER", "cat"}, {"GIT_PAGER", "cat"}, {"GIT_TERMINAL_PROMPT", "0"}};
-    for (char** entry = environ; entry && *entry; ++entry) {
-      std::string_view text(*entry);
-      size_t eq = text.find('=');
-      if (eq == std::string_view::npos || eq == 0) continue;
-      std::string name(text.substr(0, eq));
-      bool overridden = std::any_of(forced.begin(), forced.end(), [&](const auto& f) { return f.first == name; });
-      if (secret(name) || overridden) continue;
-      entries_.emplace_back(text);
-    }
-    for (const auto& [name, value] : forced) entries_.push_back(name + "=" + value);
-    for (std::string& e : entries_) pointers_.push_back(e.data());
-    pointers_.push_back(nullptr);
-  }
-  char** envp() { return pointers_.data(); }
-
- private:
-  std::vector<std::string> entries_;
-  std::vector<char*> pointers_;
-};
+// The command's environment: no secrets, and no pager or git prompt that
+// would wait for a terminal.
+ChildEnvironment command_environment(const ToolContext& context) {
+  const std::vector<std::pair<std::string, std::string>> forced = {
+      {"PAGER", "cat"}, {"GIT_PAGER", "cat"}, {"GIT_TERMINAL_PROMPT", "0"}};
+  auto drop = [&](const std::string& name) {
+    return std::find(context.secret_env_vars.begin(), context.secret_env_vars.end(), name) !=
+               context.secret_env_vars.end() ||
+           std::any_of(forced.begin(), forced.end(), [&](const auto& f) { return f.first == name; });
+  };
+  return ChildEnvironment(drop, forced);
+}
 
 std::string seconds_text(milliseconds ms) {
   char text[32];
@@ -180,6 +160,20 @@ std::string signal_name(int sig) {
 }
 
 }  // namespace
+
+ChildEnvironment::ChildEnvironment(const std::function<bool(const std::string& name)>& drop,
+                                   const std::vector<std::pair<std::string, std::string>>& add) {
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view text(*entry);
+    size_t eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    if (drop(std::string(text.substr(0, eq)))) continue;
+    entries_.emplace_back(text);
+  }
+  for (const auto& [name, value] : add) entries_.push_back(name + "=" + value);
+  for (std::string& e : entries_) pointers_.push_back(e.data());
+  pointers_.push_back(nullptr);
+}
 
 void prepare_child_process() {
   ::setpgid(0, 0);
@@ -227,7 +221,7 @@ Result<ShellOutcome> run_shell(const ShellRequest& request, const ToolContext& c
   ::fcntl(out.native_sink(), F_SETFD, FD_CLOEXEC);
   std::error_code spawn_error;
   auto started = Clock::now();
-  CommandEnvironment environment(context);
+  ChildEnvironment environment = command_environment(context);
   bp::child child(bp::exe = exe, bp::args = args, bp::start_dir = request.cwd.string(), bp::std_in < bp::null,
                   (bp::std_out & bp::std_err) > out,
                   bp::extend::on_setup = [&environment](auto& exec) { exec.env = environment.envp(); },

@@ -41,7 +41,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/base/result.h"
 #include "tools/tool.h"
@@ -55,6 +58,22 @@ namespace beluga::tools {
 // stderr marked close-on-exec (not closed: Boost's exec-error pipe must
 // survive until exec).
 void prepare_child_process();
+
+// A child's environment as execve wants it: this process's environment
+// without the names `drop` rejects, then `add` (name, value) in order.
+// Built here rather than with boost::process::environment: in Boost 1.74
+// its find/operator[]/emplace read past the end of short entries (ASan),
+// and copy-and-erase would keep a secret that appears twice in `environ`.
+class ChildEnvironment {
+ public:
+  ChildEnvironment(const std::function<bool(const std::string& name)>& drop,
+                   const std::vector<std::pair<std::string, std::string>>& add);
+  char** envp() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> entries_;
+  std::vector<char*> pointers_;
+};
 
 struct ShellRequest {
   std::string command;

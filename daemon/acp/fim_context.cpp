@@ -39,21 +39,14 @@ Result<FimContext> fim_repository_context(const std::filesystem::path& workspace
   index.workspace = workspace;
   index.counter = counter;
   index.threads = 1;  // the daemon shares its cores with turns
-  auto database = indexer::default_index_path(workspace);
-  if (!database) return database.error();
-  index.database_path = *database;
-  auto report = indexer::update_index(index);
-  if (!report) return report.error();
-  std::string ignored;
-  auto store = indexer::IndexStore::open(*database, counter.identity, ignored);
-  if (!store) return store.error();
-  auto files = (*store)->all_files();
-  if (!files) return files.error();
+  auto indexed = indexer::refresh_index(std::move(index));
+  if (!indexed) return indexed.error();
+  const std::vector<indexer::IndexedFile>& files = indexed->files;
 
   indexer::RankFocus focus;
   focus.files.push_back(relative_path);
-  const auto rank = indexer::rank_repository(*files, focus);
-  const auto order = indexer::files_by_importance(*files, rank, focus);
+  const auto rank = indexer::rank_repository(files, focus);
+  const auto order = indexer::files_by_importance(files, rank, focus);
 
   tools::ToolContext confinement;
   confinement.roots = {workspace};
@@ -62,7 +55,7 @@ Result<FimContext> fim_repository_context(const std::filesystem::path& workspace
   size_t looked = 0;
   for (size_t i : order) {
     if (looked++ >= kMaxCandidates || left <= 0) break;
-    const indexer::IndexedFile& file = (*files)[i];
+    const indexer::IndexedFile& file = files[i];
     if (file.path == relative_path) continue;
     // The index's count (same counter) rules out what cannot fit before reading.
     if (file.tokens > left) continue;

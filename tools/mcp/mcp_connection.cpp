@@ -21,8 +21,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-extern char** environ;
-
 namespace beluga::tools::mcp {
 
 namespace bp = boost::process;
@@ -40,27 +38,6 @@ constexpr size_t kMaxStderrLineBytes = 4096;
 constexpr milliseconds kPollStep{100};
 constexpr milliseconds kNotifyWrite{2000};
 
-
-class Environment {
- public:
-  explicit Environment(const std::map<std::string, std::string>& extra) {
-    for (char** entry = environ; entry && *entry; ++entry) {
-      std::string_view text(*entry);
-      size_t eq = text.find('=');
-      if (eq == std::string_view::npos || eq == 0) continue;
-      if (extra.count(std::string(text.substr(0, eq)))) continue;
-      entries_.emplace_back(text);
-    }
-    for (const auto& [name, value] : extra) entries_.push_back(name + "=" + value);
-    for (std::string& e : entries_) pointers_.push_back(e.data());
-    pointers_.push_back(nullptr);
-  }
-  char** envp() { return pointers_.data(); }
-
- private:
-  std::vector<std::string> entries_;
-  std::vector<char*> pointers_;
-};
 
 std::string dump(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
@@ -80,7 +57,8 @@ Result<std::unique_ptr<McpConnection>> McpConnection::start(const McpLaunch& lau
     ::fcntl(p->native_source(), F_SETFD, FD_CLOEXEC);
     ::fcntl(p->native_sink(), F_SETFD, FD_CLOEXEC);
   }
-  Environment environment(launch.env);
+  const std::vector<std::pair<std::string, std::string>> extra(launch.env.begin(), launch.env.end());
+  ChildEnvironment environment([&](const std::string& name) { return launch.env.count(name) > 0; }, extra);
   std::error_code spawn_error;
   const std::string cwd = launch.cwd.empty() ? std::filesystem::current_path().string() : launch.cwd.string();
   bp::child child(bp::exe = exe, bp::args = launch.args, bp::start_dir = cwd, bp::std_in < in, bp::std_out > out,
