@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -91,15 +92,42 @@ bool lock_held(const DaemonPaths& paths) {
   return held;
 }
 
-std::string configured_model(const DaemonPaths& paths, const std::string& given) {
-  if (!given.empty()) return given;
+nlohmann::json daemon_config(const DaemonPaths& paths) {
   std::ifstream in(paths.config_file);
-  if (!in) return "";
+  if (!in) return nlohmann::json::object();
   std::stringstream text;
   text << in.rdbuf();
   auto config = nlohmann::json::parse(text.str(), nullptr, false);
-  if (!config.is_object() || !config.contains("model") || !config["model"].is_string()) return "";
+  return config.is_object() ? config : nlohmann::json::object();
+}
+
+std::string configured_model(const DaemonPaths& paths, const std::string& given) {
+  if (!given.empty()) return given;
+  auto config = daemon_config(paths);
+  if (!config.contains("model") || !config["model"].is_string()) return "";
   return config["model"].get<std::string>();
+}
+
+// HTTP serving's options from the flags, the environment and daemon.json;
+// none when neither --http nor "http"."listen" asks for it.
+Result<std::optional<daemon::http::ServingOptions>> configured_http(const DaemonPaths& paths, const DaemonCommand& cmd) {
+  auto config = daemon_config(paths);
+  const nlohmann::json http = config.contains("http") && config["http"].is_object() ? config["http"] : nlohmann::json::object();
+  std::string listen = cmd.http;
+  if (listen.empty() && http.contains("listen") && http["listen"].is_string()) listen = http["listen"].get<std::string>();
+  if (listen.empty()) return std::optional<daemon::http::ServingOptions>();
+  auto address = daemon::http::parse_listen_address(listen);
+  if (!address) return address.error();
+  daemon::http::ServingOptions out;
+  out.http = *address;
+  if (const char* token = std::getenv("BELUGA_HTTP_TOKEN"); token && *token) out.http.token = token;
+  else if (http.contains("token") && http["token"].is_string()) out.http.token = http["token"].get<std::string>();
+  if (cmd.http_max_body_bytes > 0) out.http.max_body_bytes = cmd.http_max_body_bytes;
+  else if (http.contains("maxBodyBytes") && http["maxBodyBytes"].is_number_unsigned())
+    out.http.max_body_bytes = http["maxBodyBytes"].get<size_t>();
+  if (http.contains("maxTokens") && http["maxTokens"].is_number_unsigned() && http["maxTokens"].get<int64_t>() > 0)
+    out.generation.default_max_tokens = http["maxTokens"].get<int64_t>();
+  return std::optional<daemon::http::ServingOptions>(std::move(out));
 }
 
 Status prepare_dirs(const DaemonPaths& paths) {
@@ -136,6 +164,13 @@ int serve(const DaemonCommand& cmd, const DaemonPaths& paths, int lock_fd, int r
   options.model_spec = configured_model(paths, cmd.model);
   options.socket_path = paths.socket;
   if (cmd.max_message_bytes > 0) options.rpc.max_message_bytes = cmd.max_message_bytes;
+  auto http = configured_http(paths, cmd);
+  if (!http) {
+    daemon::log_line("cannot start: " + http.message());
+    tell("error: " + http.message());
+    return 1;
+  }
+  options.http = std::move(http).value();
   {
     std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(lock_fd, 0) != 0 || ::pwrite(lock_fd, pid.data(), pid.size(), 0) < 0)
@@ -286,6 +321,11 @@ CLI::App* add_daemon_command(CLI::App& app, DaemonCommand& cmd) {
     sub->add_option("--model", cmd.model,
                     "Checkpoint folder, or replay:FILE (default: \"model\" in $XDG_CONFIG_HOME/beluga/daemon.json)");
     sub->add_option("--max-message-bytes", cmd.max_message_bytes, "Longest JSON-RPC line accepted (default 8 MiB)")
+        ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 31));
+    sub->add_option("--http", cmd.http,
+                    "Also serve the model over HTTP (OpenAI/Anthropic-compatible) on HOST:PORT, e.g. 127.0.0.1:8080 "
+                    "(token: $BELUGA_HTTP_TOKEN or \"http\".\"token\" in daemon.json)");
+    sub->add_option("--http-max-body-bytes", cmd.http_max_body_bytes, "Largest HTTP request body accepted (default 8 MiB)")
         ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 31));
   };
   CLI::App* start = d->add_subcommand("start", "Start the daemon in the background (or report the running one)");

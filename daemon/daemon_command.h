@@ -1,6 +1,7 @@
 // `beluga daemon start|stop|status|restart` and `beluga acp`.
 //
 //   beluga daemon start [--model DIR|replay:FILE] [--foreground] [--max-message-bytes N]
+//                       [--http HOST:PORT] [--http-max-body-bytes N]
 //   beluga daemon stop
 //   beluga daemon status [--json]
 //   beluga daemon restart [--model ...]
@@ -14,6 +15,13 @@
 // daemon's life: the lock, not the pid, says whether a daemon runs.
 // SIGTERM (or SIGINT in the foreground) stops it cleanly (daemon_server.h),
 // exit 0. Exit statuses: 0 ok, 1 failure, 3 `status` found no daemon.
+//
+// --http (or "http": {"listen": ...} in daemon.json) also serves the model
+// over HTTP (daemon/http/chat_service.h; docs/protocol.md "HTTP serving"):
+// the token comes from $BELUGA_HTTP_TOKEN, else daemon.json's
+// "http": {"token"}; the body limit from --http-max-body-bytes, else
+// "http": {"maxBodyBytes"}; the default answer length from
+// "http": {"maxTokens"}.
 //
 // `beluga acp` bridges stdin/stdout to the socket for one ACP client,
 // starting the daemon first when no socket answers (passing --model).
@@ -36,6 +44,8 @@ struct DaemonCommand {
   bool foreground = false;
   bool json = false;
   uint64_t max_message_bytes = 0;  // 0: the default (8 MiB)
+  std::string http;                // HOST:PORT; "": daemon.json's "http"."listen", else no HTTP serving
+  uint64_t http_max_body_bytes = 0;  // 0: daemon.json, else the default (8 MiB)
 };
 
 struct AcpCommand {

@@ -59,6 +59,9 @@ struct SharedModel::Backend {
   // Replay: the file's path (each session opens its own cursor).
   std::string replay_path;
   std::unique_ptr<agent::ModelProvider> replay_probe;  // for count_tokens/context/describe
+  // Replay: the HTTP endpoints' cursor (complete_chat), opened on first use.
+  std::unique_ptr<agent::ModelProvider> http_replay;
+  std::mutex http_replay_mutex;
 };
 
 namespace {
@@ -147,6 +150,19 @@ Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const st
 Result<agent::Completion> SharedModel::complete_raw(const std::string& who, const agent::CompletionRequest& request) {
   if (!backend_->engine) return make_error("completion needs an embedded model (this daemon replays " + spec_ + ")");
   return complete_in_line(queue_, who, request, *backend_->engine, &backend_->engine_mutex);
+}
+
+Result<agent::Completion> SharedModel::complete_chat(const std::string& who, const agent::CompletionRequest& request) {
+  if (backend_->engine) return complete_raw(who, request);
+  {
+    std::lock_guard lock(backend_->http_replay_mutex);
+    if (!backend_->http_replay) {
+      auto replay = agent::open_replay_provider(backend_->replay_path);
+      if (!replay) return replay.error();
+      backend_->http_replay = std::move(replay).value();
+    }
+  }
+  return complete_in_line(queue_, who, request, *backend_->http_replay, &backend_->http_replay_mutex);
 }
 
 bool SharedModel::embedded() const { return backend_->engine != nullptr; }

@@ -23,7 +23,8 @@
 //                 prefix, until KV snapshots per session arrive).
 //   replay:FILE   the recording, read once; each session replays it from its
 //                 first line with its own cursor (so every session of a
-//                 test or a load run plays the same script).
+//                 test or a load run plays the same script); the HTTP
+//                 endpoints share one more cursor (complete_chat).
 //
 // Thread contract: all methods are thread-safe.
 #pragma once
@@ -89,6 +90,12 @@ class SharedModel {
   // recording holds agent turns. A call cancelled while waiting returns a
   // Completion stopped kCancelled.
   Result<agent::Completion> complete_raw(const std::string& who, const agent::CompletionRequest& request);
+  // One chat turn of the HTTP serving endpoints, through the queue like
+  // complete_raw. A replay model answers it too: every such call takes the
+  // next recorded completion from one cursor the HTTP endpoints share (the
+  // sessions keep their own cursors), so a test scripts what its HTTP
+  // requests get in order.
+  Result<agent::Completion> complete_chat(const std::string& who, const agent::CompletionRequest& request);
   bool embedded() const;
 
   const std::string& spec() const { return spec_; }

@@ -71,7 +71,10 @@ void register_beluga_methods(rpc::RpcServer& server, DaemonContext& c) {
                                     {"connections", c.server->connection_count()},
                                     {"liveSessions", c.sessions->live_count()},
                                     {"runningTurns", c.sessions->running_count()},
-                                    {"model", c.model->info()}});
+                                    {"model", c.model->info()},
+                                    {"http", c.http ? Json{{"address", c.http->address()},
+                                                           {"connections", c.http->connection_count()}}
+                                                    : Json()}});
                     }));
 
   // Checked here, run on the completion service's thread (completions.h).

@@ -26,6 +26,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   register_beluga_methods(*d->server_, d->context_);
   SessionManager* sessions = d->sessions_.get();
   d->server_->on_disconnect([sessions](rpc::Peer& peer) { sessions->detach(peer); });
+  if (options.http) {  // before the socket: a status request may ask about it
+    auto http = http::HttpServing::start(*d->model_, *options.http);
+    if (!http) return http.error();
+    d->http_ = std::move(http).value();
+    d->context_.http = d->http_.get();
+  }
   if (Status s = d->server_->listen(options.socket_path); !s) return s.error();
   log_line("listening on " + options.socket_path);
   return d;
@@ -37,6 +43,7 @@ void Daemon::stop() {
   if (stopped_) return;
   stopped_ = true;
   log_line("stopping: closing connections, cancelling turns");
+  if (http_) http_->stop();
   if (sessions_) {
     // Cancel first so that no turn waits on a permission answer or the model queue.
     server_->stop();

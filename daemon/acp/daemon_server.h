@@ -3,7 +3,7 @@
 // daemon_command.cpp wraps it in a process (detaching, pid file, signals);
 // tests run it in-process.
 //
-// Shutdown order (stop): stop accepting and close connections (their
+// Shutdown order (stop): stop HTTP serving (its generations cancel), stop accepting and close connections (their
 // sessions detach and their turns are cancelled), cancel and wait for
 // every turn (each stores what it finished; tools are stopped through the
 // agent's keep_going) and every completion, then unload. Sessions are already persisted: the
@@ -14,10 +14,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "daemon/acp/completions.h"
 #include "daemon/acp/sessions.h"
+#include "daemon/http/chat_service.h"
 #include "daemon/model_queue.h"
 #include "daemon/rpc/rpc_server.h"
 
@@ -28,6 +30,7 @@ struct DaemonOptions {
   std::string socket_path;  // its folder must exist (daemon_command checks owner and mode)
   std::string session_db;   // "" = $XDG_DATA_HOME/beluga/sessions.sqlite
   rpc::ServerOptions rpc;
+  std::optional<http::ServingOptions> http;  // --http: OpenAI/Anthropic-compatible serving (off by default)
 };
 
 // What the method handlers share.
@@ -36,6 +39,7 @@ struct DaemonContext {
   SessionManager* sessions = nullptr;
   CompletionService* completions = nullptr;
   rpc::RpcServer* server = nullptr;
+  http::HttpServing* http = nullptr;  // null without --http
   std::string socket_path;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -53,6 +57,7 @@ class Daemon {
   rpc::RpcServer& server() { return *server_; }
   SessionManager& sessions() { return *sessions_; }
   SharedModel& model() { return *model_; }
+  http::HttpServing* http() { return http_.get(); }  // null without --http
 
  private:
   Daemon() = default;
@@ -60,6 +65,7 @@ class Daemon {
   std::unique_ptr<SessionManager> sessions_;
   std::unique_ptr<CompletionService> completions_;
   std::unique_ptr<rpc::RpcServer> server_;
+  std::unique_ptr<http::HttpServing> http_;
   DaemonContext context_;
   bool stopped_ = false;
 };

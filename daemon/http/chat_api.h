@@ -47,6 +47,9 @@ struct ChatRequest {
   float temperature = 0.0f;          // 0: greedy
   std::vector<std::string> stop;     // stop strings on the content (the API's "stop"/"stop_sequences")
   bool stream = false;
+  // OpenAI's stream_options.include_usage: a final chunk carries the usage
+  // (formats whose streams always carry usage ignore it).
+  bool stream_usage = false;
   // "auto" (default), "none", "required" or a tool's name, as the API said
   // it; V4 has no forced-call mechanism, so the generation honours only
   // "none" (the declared tools are dropped from the prompt).
@@ -131,6 +134,12 @@ class ApiFormat {
   virtual Result<ChatRequest> parse(const nlohmann::json& body) const = 0;  // errors: 400 messages
   virtual nlohmann::json response(const ChatOutcome& outcome) const = 0;
   virtual std::unique_ptr<StreamEncoder> stream() const = 0;
+  // The encoder for one request, for formats whose stream depends on the
+  // request's options (OpenAI's include_usage); the server calls this one.
+  virtual std::unique_ptr<StreamEncoder> stream_for(const ChatRequest& request) const {
+    (void)request;
+    return stream();
+  }
   virtual nlohmann::json error_body(const ApiError& error) const = 0;
 };
 

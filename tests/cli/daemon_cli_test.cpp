@@ -15,6 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tests/daemon/http_test_client.h"
 #include "tests/test_support.h"
 #include "tests/tools/git_test_support.h"
 
@@ -116,6 +120,51 @@ TEST_CASE("daemon start reports a model that cannot be loaded") {
   CHECK(start.status == 1);
   CHECK(start.out.find("missing.jsonl") != std::string::npos);
   CHECK(run("daemon status").status == 3);
+}
+
+namespace {
+
+// A loopback port nobody listens on now (the kernel's next free one).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("daemon start --http serves the model over loopback with a token and stops cleanly") {
+  DaemonHome home;
+  EnvOverride token("BELUGA_HTTP_TOKEN", "tok-123456");
+  const uint16_t port = free_port();
+  Run start = run("daemon start --model replay:" + home.model + " --http 127.0.0.1:" + std::to_string(port));
+  INFO(start.out);
+  REQUIRE(start.status == 0);
+  {
+    HttpTestClient client(port);
+    CHECK(client.request("GET", "/v1/models").status == 401);
+    HttpReply reply = client.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}},
+                                  {{"Authorization", "Bearer tok-123456"}});
+    REQUIRE(reply.status == 200);
+    CHECK(reply.json()["choices"][0]["message"]["content"] == "Hello from the replay.");
+    CHECK(reply.json()["choices"][0]["message"]["reasoning_content"] == "Hi.");
+  }
+  Run stop = run("daemon stop");
+  CHECK(stop.status == 0);
+  const std::string log = read_text(home.file("state/beluga/daemon.log"));
+  CHECK(log.find("serving HTTP on 127.0.0.1:" + std::to_string(port) + " (bearer token required)") != std::string::npos);
+  CHECK(log.find("tok-123456") == std::string::npos);
+  CHECK_THROWS(HttpTestClient(port));  // nobody listens any more
+
+  Run bad = run("daemon start --model replay:" + home.model + " --http 127.0.0.1");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("HOST:PORT") != std::string::npos);
 }
 
 TEST_CASE("beluga acp starts the daemon and bridges stdio") {
