@@ -155,6 +155,8 @@ TEST_CASE("daemon start --http serves the model over loopback with a token and s
     CHECK(reply.json()["choices"][0]["message"]["content"] == "Hello from the replay.");
     CHECK(reply.json()["choices"][0]["message"]["reasoning_content"] == "Hi.");
   }
+  Run status = run("daemon status");
+  CHECK(status.out.find("http         127.0.0.1:" + std::to_string(port)) != std::string::npos);
   Run stop = run("daemon stop");
   CHECK(stop.status == 0);
   const std::string log = read_text(home.file("state/beluga/daemon.log"));

@@ -5,6 +5,7 @@
 // http_test_client.h.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include "daemon/http/chat_service.h"
@@ -200,6 +201,37 @@ TEST_CASE("HTTP serving answers stop strings max_tokens and the models list") {
   reply = client.request("GET", "/v1/models/deepseek-v4");
   CHECK(reply.status == 200);
   CHECK(reply.json()["id"] == "deepseek-v4");
+}
+
+TEST_CASE("HTTP serving runs concurrent requests one at a time through the model queue") {
+  ScratchDir dir;
+  std::vector<std::string> answers;
+  for (int i = 0; i < 4; ++i) answers.push_back(completion("", "answer " + std::to_string(i), {}, false));
+  Serving s = Serving::replay(dir, answers);
+  std::vector<std::string> got(4);
+  std::vector<int> status(4, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i)
+    clients.emplace_back([&, i] {
+      HttpTestClient client = s.client();
+      json body = chat_body({{{"role", "user"}, {"content", "question " + std::to_string(i)}}},
+                            {{"thinking", {{"type", "disabled"}}}, {"stream", i % 2 == 0}});
+      HttpReply reply = client.post("/v1/chat/completions", body);
+      status[static_cast<size_t>(i)] = reply.status;
+      if (i % 2 == 1) {
+        got[static_cast<size_t>(i)] = reply.json()["choices"][0]["message"]["content"];
+      } else {
+        for (const json& e : sse_data(reply.body))
+          if (e.is_object() && !e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
+            got[static_cast<size_t>(i)] += e["choices"][0]["delta"]["content"].get<std::string>();
+      }
+    });
+  for (std::thread& t : clients) t.join();
+  CHECK(status == std::vector<int>{200, 200, 200, 200});
+  // Each request took one recorded answer: all four, in some order.
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{"answer 0", "answer 1", "answer 2", "answer 3"});
+  CHECK(s.model().queue().stats().served == 4);
 }
 
 TEST_CASE("HTTP serving refuses unknown paths wrong methods and bad bodies in the API error shape") {
