@@ -226,6 +226,28 @@ TEST_CASE("anthropic bad requests name the member at fault") {
   CHECK(parse_error(json::array()) == "the request body must be a JSON object");
 }
 
+TEST_CASE("anthropic parse answers any member of any type with a value or an error") {
+  // Each member of a full request swapped for each JSON type: never an
+  // exception, and every error names a member or says what is wrong.
+  const json body = agent_body();
+  std::vector<json::json_pointer> pointers;
+  test::json_pointers(body, json::json_pointer(), pointers);
+  size_t errors = 0;
+  for (const auto& pointer : pointers) {
+    for (const json& value : test::json_of_every_type()) {
+      json changed = body;
+      changed[pointer] = value;
+      Result<ChatRequest> request = make_error("not run");
+      REQUIRE_NOTHROW(request = parse(changed));
+      if (!request.ok()) {
+        ++errors;
+        CHECK_FALSE(request.message().empty());
+      }
+    }
+  }
+  CHECK(errors > pointers.size());  // most swaps are refused
+}
+
 ChatOutcome tool_outcome() {
   ChatOutcome outcome;
   outcome.id = "msg_abc";

@@ -58,3 +58,24 @@ inline std::vector<std::string> event_names(const std::vector<SseEvent>& events)
 }
 
 }  // namespace beluga::test
+
+namespace beluga::test {
+
+// Every JSON pointer in `value`, containers included, for tests that swap
+// each member for a value of every other type.
+inline void json_pointers(const nlohmann::json& value, const nlohmann::json::json_pointer& at,
+                          std::vector<nlohmann::json::json_pointer>& out) {
+  out.push_back(at);
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) json_pointers(it.value(), at / it.key(), out);
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) json_pointers(value[i], at / i, out);
+  }
+}
+
+inline std::vector<nlohmann::json> json_of_every_type() {
+  return {nullptr, true, 7, -3, 1.5, "text", nlohmann::json::array(), nlohmann::json::object(),
+          nlohmann::json::array({1, "x"}), nlohmann::json{{"type", "text"}}};
+}
+
+}  // namespace beluga::test
