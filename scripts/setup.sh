@@ -61,6 +61,23 @@ else
 fi
 # ---- end of MCP test servers ----
 
+# ---- HTTP client SDKs (issue 12; keep this block separate for merges) ----
+# The official `openai` and `@anthropic-ai/sdk` packages, pinned in
+# tests/http-clients/package-lock.json, that tests/http-clients/sdk_test.mjs
+# drives against `beluga daemon --http`. Same stamp rule as above: npm ci
+# only when node_modules is missing or the lock changed.
+sdk_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/http-clients"
+sdk_stamp="$sdk_dir/node_modules/.beluga-lock-sha256"
+sdk_hash="$(sha256sum "$sdk_dir/package-lock.json" | cut -d' ' -f1)"
+if [ -f "$sdk_stamp" ] && [ "$(cat "$sdk_stamp")" = "$sdk_hash" ]; then
+  echo "setup: HTTP client SDKs present"
+else
+  echo "setup: installing the HTTP client SDKs (npm ci in tests/http-clients)"
+  (cd "$sdk_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sdk_hash" > "$sdk_stamp"
+fi
+# ---- end of HTTP client SDKs ----
+
 # --- plugins: editor plugins (plugins/vscode, plugins/nvim) -----------------
 # Neovim for the headless plugin test (Debian 12 ships 0.7.2), and the VS Code
 # extension's pinned npm packages (plugins/vscode/package-lock.json). npm ci

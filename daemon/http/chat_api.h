@@ -106,6 +106,9 @@ struct ChatOutcome {
   std::vector<OutcomeToolCall> tool_calls;
   FinishReason finish = FinishReason::kStop;
   ChatUsage usage;
+  // kStop by one of the request's stop strings: that string (Anthropic's
+  // stop_reason "stop_sequence" reports it); empty when the model ended its turn.
+  std::string stop_sequence;
 };
 
 // An error in the API's own error shape, with its HTTP status.
