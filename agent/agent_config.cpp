@@ -111,6 +111,31 @@ Result<AgentConfig> parse_agent_config(const std::string& text, const std::strin
       else if (key == "max_output_tokens") config.max_output_tokens = *n;
       else if (key == "max_turn_tokens") config.max_turn_tokens = *n;
       else config.context_tokens = *n;
+    } else if (key == "remote") {
+      if (!value.is_object()) return make_error(where + " must be a table ([remote])");
+      for (const auto& [name, item] : value.items()) {
+        const std::string item_where = label + ": 'remote." + name + "'";
+        RemoteConfig& r = config.remote;
+        if (name == "model" || name == "api_key_env" || name == "tokenizer") {
+          if (!item.is_string() || item.get<std::string>().empty()) return make_error(item_where + " must be a non-empty string");
+          (name == "model" ? r.model : name == "api_key_env" ? r.api_key_env : r.tokenizer) = item.get<std::string>();
+        } else if (name == "context_tokens" || name == "slots" || name == "max_attempts" || name == "connect_timeout_s" ||
+                   name == "first_byte_timeout_s" || name == "idle_timeout_s") {
+          auto n = positive_integer(item, item_where);
+          if (!n) return n.error();
+          if (name == "context_tokens") r.context_tokens = *n;
+          else if (name == "slots") r.slots = *n;
+          else if (name == "max_attempts") r.max_attempts = *n;
+          else if (name == "connect_timeout_s") r.connect_timeout_s = *n;
+          else if (name == "first_byte_timeout_s") r.first_byte_timeout_s = *n;
+          else r.idle_timeout_s = *n;
+        } else if (name == "api_key") {
+          return make_error(item_where + ": the key itself does not go in a config file; name the environment "
+                            "variable holding it with remote.api_key_env");
+        } else {
+          return make_error(item_where + ": unknown key");
+        }
+      }
     } else if (key == "compact_at") {
       if (!value.is_number() || value.get<double>() <= 0.1 || value.get<double>() > 1.0)
         return make_error(where + " must be a number in (0.1, 1]");
@@ -140,12 +165,27 @@ Result<AgentConfig> load_first(const std::vector<std::filesystem::path>& candida
 
 }  // namespace
 
-Result<AgentConfig> load_agent_config(const std::filesystem::path& workspace) {
+namespace {
+
+std::filesystem::path user_config_dir() {
   std::filesystem::path user_dir;
   if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg == '/')
     user_dir = std::filesystem::path(xdg) / "beluga";
   else if (const char* home = std::getenv("HOME"); home && *home)
     user_dir = std::filesystem::path(home) / ".config" / "beluga";
+  return user_dir;
+}
+
+}  // namespace
+
+Result<AgentConfig> load_user_agent_config() {
+  const std::filesystem::path user_dir = user_config_dir();
+  if (user_dir.empty()) return AgentConfig{};
+  return load_first({user_dir / "config.toml", user_dir / "config.json"}, ConfigTrust::kUser);
+}
+
+Result<AgentConfig> load_agent_config(const std::filesystem::path& workspace) {
+  const std::filesystem::path user_dir = user_config_dir();
   AgentConfig merged;
   if (!user_dir.empty()) {
     auto user = load_first({user_dir / "config.toml", user_dir / "config.json"}, ConfigTrust::kUser);

@@ -21,6 +21,14 @@
 //   [mcp_servers.memory]             MCP servers (tools/mcp/mcp_config.h;
 //   command = "npx"                  user config only: a workspace config
 //   args = ["-y", "@modelcontextprotocol/server-memory"]   cannot start programs)
+//   [remote]                         `--model remote:URL` (remote_provider.h;
+//   model = "deepseek-ai/DeepSeek-V4-Flash"   user config only)
+//   api_key_env = "MY_KEY_VAR"       the environment variable holding the key
+//   context_tokens = 1048576         the remote model's window
+//   slots = 4                        the daemon's concurrent calls to it
+//   max_attempts = 5                 tries per call (429, 5xx, connection)
+//   connect_timeout_s = 15           first_byte_timeout_s = 300, idle_timeout_s = 120
+//   tokenizer = "/path/tokenizer.json"  count tokens exactly (else bytes/3)
 // An unknown key, a wrong type or a bad rule is an error naming the file
 // and key (a typo must not silently weaken a deny rule).
 //
@@ -39,6 +47,19 @@
 
 namespace beluga::agent {
 
+// The [remote] table; unset members take remote_provider.h's defaults.
+struct RemoteConfig {
+  std::optional<std::string> model;
+  std::optional<std::string> api_key_env;
+  std::optional<int64_t> context_tokens;
+  std::optional<int64_t> slots;
+  std::optional<int64_t> max_attempts;
+  std::optional<int64_t> connect_timeout_s;
+  std::optional<int64_t> first_byte_timeout_s;
+  std::optional<int64_t> idle_timeout_s;
+  std::optional<std::string> tokenizer;
+};
+
 struct AgentConfig {
   std::optional<PermissionMode> mode;
   std::vector<PermissionRule> rules;
@@ -48,6 +69,7 @@ struct AgentConfig {
   std::optional<int64_t> context_tokens;
   std::optional<double> compact_at;
   std::vector<tools::mcp::McpServerConfig> mcp_servers;  // in the order written
+  RemoteConfig remote;
   std::vector<std::string> files;  // the files read, in order
 };
 
@@ -58,5 +80,8 @@ Result<AgentConfig> parse_agent_config(const std::string& text, const std::strin
 
 // The user's file then the workspace's (later values win; rules add up).
 Result<AgentConfig> load_agent_config(const std::filesystem::path& workspace);
+// The user's file alone (what `--model remote:URL` reads: a workspace
+// cannot choose where the API key comes from).
+Result<AgentConfig> load_user_agent_config();
 
 }  // namespace beluga::agent

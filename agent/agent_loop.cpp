@@ -162,22 +162,22 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   const int64_t tokens_left = options_.max_turn_tokens - result.tokens_generated;
   if (tokens_left <= 0)
     return stop(StopReason::kOutputLimit, "the turn generated its limit of " + std::to_string(options_.max_turn_tokens) + " tokens");
+  const ThinkingMode mode = session_.thinking ? ThinkingMode::kThinking : ThinkingMode::kChat;
   auto start = Clock::now();
-  auto prompt = render();
+  auto prepared = request_with({}, mode);
   result.render_ms += ms_since(start);
-  if (!prompt) return stop(StopReason::kError, prompt.message());
-  auto compacted = maybe_compact(*prompt, result);
+  if (!prepared) return stop(StopReason::kError, prepared.message());
+  auto compacted = maybe_compact(prepared->prompt, result);
   if (!compacted) {
     if (!keep_going()) return stop(StopReason::kCancelled, "cancelled");
     return stop(StopReason::kContextFull, compacted.message());
   }
   if (*compacted) {
     start = Clock::now();
-    prompt = render();
+    prepared = request_with({}, mode);
     result.render_ms += ms_since(start);
-    if (!prompt) return stop(StopReason::kError, prompt.message());
+    if (!prepared) return stop(StopReason::kError, prepared.message());
   }
-  const ThinkingMode mode = session_.thinking ? ThinkingMode::kThinking : ThinkingMode::kChat;
   const int64_t step = ++result.steps;
 
   DsmlStreamParser parser(mode);
@@ -193,8 +193,7 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
     }
     events.clear();
   };
-  CompletionRequest request;
-  request.prompt = std::move(prompt).value();
+  CompletionRequest request = std::move(prepared).value();
   for (const TranscriptEntry& entry : transcript_) {
     const Message& m = entry.message;
     if (m.role != Role::kAssistant || entry.tokens.empty() || !m.raw_completion) continue;

@@ -174,7 +174,10 @@ class Agent {
   Agent(AgentSetup setup, SessionRecord session);
   void emit(AgentEvent event) const;
   bool keep_going() const { return !cancelled_.load(); }
-  Result<std::string> render_with(const std::vector<Message>& extra, ThinkingMode mode, bool from_transcript = true) const;
+  Result<std::string> render_with(const std::vector<Message>& extra, ThinkingMode mode) const;
+  // A model call's request: the prompt and the conversation it was
+  // rendered from (CompletionRequest::conversation).
+  Result<CompletionRequest> request_with(const std::vector<Message>& extra, ThinkingMode mode) const;
   Status store_message(int64_t turn, Message message, const std::vector<int32_t>& tokens = {});
   Status answer_dangling_calls(int64_t turn, const std::string& why);
   // Compacts when `prompt` nears the context budget; true when it did (the

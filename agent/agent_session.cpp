@@ -199,26 +199,35 @@ Status Agent::answer_dangling_calls(int64_t turn, const std::string& why) {
   return {};
 }
 
-Result<std::string> Agent::render_with(const std::vector<Message>& extra, ThinkingMode mode, bool from_transcript) const {
-  Conversation conversation;
+Result<CompletionRequest> Agent::request_with(const std::vector<Message>& extra, ThinkingMode mode) const {
+  auto conversation = std::make_shared<Conversation>();
   Message system;
   system.role = Role::kSystem;
   system.content = session_.system_prompt;
   system.tools = tools_;
-  conversation.messages.push_back(std::move(system));
+  conversation->messages.push_back(std::move(system));
   if (!summary_.empty()) {
     Message summary;
     summary.role = Role::kUser;
     summary.content = "[Summary of the earlier part of this session, written when it was compacted]\n" + summary_;
-    conversation.messages.push_back(std::move(summary));
+    conversation->messages.push_back(std::move(summary));
   }
-  if (from_transcript)
-    for (const TranscriptEntry& entry : transcript_) conversation.messages.push_back(entry.message);
-  conversation.messages.insert(conversation.messages.end(), extra.begin(), extra.end());
-  if (Status s = check_tool_results(conversation); !s) return make_error("transcript: " + s.message());
-  RenderOptions options;
-  options.thinking_mode = mode;
-  return render_prompt(conversation, options);
+  for (const TranscriptEntry& entry : transcript_) conversation->messages.push_back(entry.message);
+  conversation->messages.insert(conversation->messages.end(), extra.begin(), extra.end());
+  if (Status s = check_tool_results(*conversation); !s) return make_error("transcript: " + s.message());
+  CompletionRequest request;
+  request.render_options.thinking_mode = mode;
+  auto prompt = render_prompt(*conversation, request.render_options);
+  if (!prompt) return prompt.error();
+  request.prompt = std::move(prompt).value();
+  request.conversation = std::move(conversation);
+  return request;
+}
+
+Result<std::string> Agent::render_with(const std::vector<Message>& extra, ThinkingMode mode) const {
+  auto request = request_with(extra, mode);
+  if (!request) return request.error();
+  return std::move(request->prompt);
 }
 
 Result<std::string> Agent::render() const {
@@ -283,11 +292,10 @@ Status Agent::compact_through(size_t keep_from) {
   std::vector<TranscriptEntry> all = std::move(transcript_);
   transcript_.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep_from));
   request.push_back(ask);
-  auto prompt = render_with(request, ThinkingMode::kChat);
+  auto prepared = request_with(request, ThinkingMode::kChat);
   transcript_ = std::move(all);
-  if (!prompt) return prompt.error();
-  CompletionRequest call;
-  call.prompt = *prompt;
+  if (!prepared) return prepared.error();
+  CompletionRequest call = std::move(prepared).value();
   call.max_tokens = options_.summary_tokens;
   call.keep_going = [this] { return keep_going(); };
   auto completion = provider_->complete(call);

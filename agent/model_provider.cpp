@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/remote_provider.h"
 #include "indexer/token_count.h"
 
 namespace beluga::agent {
@@ -145,10 +146,12 @@ Result<std::unique_ptr<ModelProvider>> open_model_provider(const std::string& sp
     if (path.empty()) return make_error("--model replay:FILE needs a file name after 'replay:'");
     return open_replay_provider(path);
   }
-  if (spec.empty()) return make_error("--model needs a checkpoint folder or replay:FILE");
+  constexpr std::string_view kRemote = "remote:";
+  if (spec.rfind(kRemote, 0) == 0) return open_remote_provider(spec.substr(kRemote.size()));
+  if (spec.empty()) return make_error("--model needs a checkpoint folder, replay:FILE or remote:URL");
   std::error_code ec;
   if (!std::filesystem::is_directory(spec, ec))
-    return make_error("--model " + spec + ": not a checkpoint folder (for recorded outputs use replay:FILE)");
+    return make_error("--model " + spec + ": not a checkpoint folder (for recorded outputs use replay:FILE, for a served model remote:URL)");
   return open_embedded_provider(spec);
 }
 

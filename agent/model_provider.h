@@ -17,6 +17,10 @@
 //              optional "stop": "max_tokens" marks a completion the token
 //              limit cut off ("end_of_turn", the default, one the model
 //              ended), so a recorded session replays the same way.
+//   remote     a V4 served elsewhere behind OpenAI-compatible chat
+//              completions (`--model remote:URL`, remote_provider.h): the
+//              request's structured conversation is sent as messages and
+//              the streamed answer comes back as V4 completion text.
 //   recording  wraps another provider and appends each completion it
 //              returns to a JSONL file in the replay format (`--record`).
 //
@@ -35,6 +39,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "engine/model/chat_template.h"
 
 namespace beluga::agent {
 
@@ -49,6 +54,12 @@ struct KnownTokens {
 
 struct CompletionRequest {
   std::string prompt;         // the rendered V4 prompt, BOS included
+  // The conversation `prompt` was rendered from, and how: what a provider
+  // that speaks structured messages (remote) sends instead of the text.
+  // Null for a raw prompt of the caller's own (beluga/complete's FIM);
+  // providers that take the prompt text ignore both.
+  std::shared_ptr<const Conversation> conversation;
+  RenderOptions render_options;
   // The model's earlier turns in the prompt, in order (optional).
   std::vector<KnownTokens> known;
   int64_t max_tokens = 4096;  // tokens to generate at most
@@ -108,7 +119,7 @@ Result<std::unique_ptr<ModelProvider>> open_embedded_provider(const std::string&
 // Cancelled calls are not recorded (they would not replay the same way).
 Result<std::unique_ptr<ModelProvider>> wrap_recording(std::unique_ptr<ModelProvider> inner, const std::string& path);
 
-// `--model`: "replay:FILE" or a checkpoint folder.
+// `--model`: "replay:FILE", "remote:URL" or a checkpoint folder.
 Result<std::unique_ptr<ModelProvider>> open_model_provider(const std::string& spec);
 
 }  // namespace beluga::agent

@@ -47,7 +47,7 @@ bool write_all(int fd, const char* data, size_t size) {
 CLI::App* add_acp_command(CLI::App& app, AcpCommand& cmd) {
   CLI::App* acp = app.add_subcommand(
       "acp", "Agent Client Protocol on stdio, bridged to the daemon (the command to configure in an ACP client)");
-  acp->add_option("--model", cmd.model, "Checkpoint folder or replay:FILE, used if the daemon has to be started");
+  acp->add_option("--model", cmd.model, "Checkpoint folder, replay:FILE or remote:URL, used if the daemon has to be started");
   return acp;
 }
 

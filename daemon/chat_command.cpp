@@ -57,7 +57,7 @@ std::string when(int64_t unix_s) { return format_unix_time(unix_s, "%Y-%m-%d %H:
 CLI::App* add_chat_command(CLI::App& app, ChatCommand& cmd) {
   CLI::App* chat = app.add_subcommand("chat", "An interactive agent session in a workspace (/help lists the commands)");
   AgentArgs& a = cmd.args;
-  chat->add_option("--model", a.model, "Checkpoint folder, or replay:FILE (recorded model outputs, JSONL)")->required();
+  chat->add_option("--model", a.model, "Checkpoint folder, replay:FILE (recorded model outputs, JSONL) or remote:URL (docs/remote.md)")->required();
   chat->add_option("--mode", a.mode, "Permission mode: default, auto-edit, plan, yolo")
       ->check(CLI::IsMember({"default", "auto-edit", "plan", "yolo"}));
   chat->add_option("--max-steps", a.max_steps, "Model calls per turn at most (default 50)")->check(CLI::Range(1, 100000));

@@ -1,6 +1,6 @@
 // `beluga chat`: an interactive multi-turn session in a workspace.
 //
-//   beluga chat --model DIR|replay:FILE [--mode MODE] [--no-think]
+//   beluga chat --model DIR|replay:FILE|remote:URL [--mode MODE] [--no-think]
 //               [--max-steps N] [--record FILE] [--workspace DIR] [--session ID]
 //
 // Each line is a prompt (a turn), or a command:

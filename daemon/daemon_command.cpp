@@ -322,7 +322,7 @@ CLI::App* add_daemon_command(CLI::App& app, DaemonCommand& cmd) {
   d->require_subcommand(1);
   auto model_option = [&cmd](CLI::App* sub) {
     sub->add_option("--model", cmd.model,
-                    "Checkpoint folder, or replay:FILE (default: \"model\" in $XDG_CONFIG_HOME/beluga/daemon.json)");
+                    "Checkpoint folder, replay:FILE or remote:URL (default: \"model\" in $XDG_CONFIG_HOME/beluga/daemon.json)");
     sub->add_option("--max-message-bytes", cmd.max_message_bytes, "Longest JSON-RPC line accepted (default 8 MiB)")
         ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 31));
     sub->add_option("--http", cmd.http,

@@ -1,11 +1,11 @@
 // `beluga daemon start|stop|status|restart` and `beluga acp`.
 //
-//   beluga daemon start [--model DIR|replay:FILE] [--foreground] [--max-message-bytes N]
+//   beluga daemon start [--model DIR|replay:FILE|remote:URL] [--foreground] [--max-message-bytes N]
 //                       [--http HOST:PORT] [--http-max-body-bytes N]
 //   beluga daemon stop
 //   beluga daemon status [--json]
 //   beluga daemon restart [--model ...]
-//   beluga acp [--model DIR|replay:FILE]
+//   beluga acp [--model DIR|replay:FILE|remote:URL]
 //
 // start detaches (fork, setsid, fork) and returns once the daemon listens
 // (or failed: its error is printed); a second start finds the running one

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/remote_provider.h"
+
 namespace beluga::daemon {
 
 // ---- ModelQueue ----
@@ -62,6 +64,9 @@ struct SharedModel::Backend {
   // Replay: the HTTP endpoints' cursor (complete_chat), opened on first use.
   std::unique_ptr<agent::ModelProvider> http_replay;
   std::mutex http_replay_mutex;
+  // Remote: the resolved settings (each session opens its own provider).
+  std::optional<agent::RemoteSettings> remote;
+  std::unique_ptr<agent::ModelProvider> remote_probe;  // for count_tokens/context/describe
 };
 
 namespace {
@@ -113,27 +118,40 @@ class QueuedProvider final : public agent::ModelProvider {
 };
 
 constexpr std::string_view kReplayPrefix = "replay:";
+constexpr std::string_view kRemotePrefix = "remote:";
 
 }  // namespace
 
-SharedModel::SharedModel(std::string spec, std::unique_ptr<Backend> backend)
-    : spec_(std::move(spec)), backend_(std::move(backend)) {}
+SharedModel::SharedModel(std::string spec, std::unique_ptr<Backend> backend, int slots)
+    : spec_(std::move(spec)), backend_(std::move(backend)), slots_(slots < 1 ? 1 : slots), queue_(slots_) {}
 
 SharedModel::~SharedModel() = default;
 
 Result<std::unique_ptr<SharedModel>> SharedModel::open(const std::string& spec) {
   auto backend = std::make_unique<Backend>();
+  int slots = 1;
   if (spec.rfind(kReplayPrefix, 0) == 0) {
     backend->replay_path = spec.substr(kReplayPrefix.size());
     auto probe = agent::open_replay_provider(backend->replay_path);  // checks the file once, up front
     if (!probe) return probe.error();
     backend->replay_probe = std::move(probe).value();
+  } else if (spec.rfind(kRemotePrefix, 0) == 0) {
+    auto config = agent::load_user_agent_config();
+    if (!config) return config.error();
+    auto settings = agent::resolve_remote_settings(spec.substr(kRemotePrefix.size()), config->remote,
+                                                   agent::process_environment());
+    if (!settings) return settings.error();
+    auto probe = agent::open_remote_provider(*settings);  // asks the model's name once, if need be
+    if (!probe) return probe.error();
+    slots = settings->slots;
+    backend->remote = std::move(settings).value();
+    backend->remote_probe = std::move(probe).value();
   } else {
     auto engine = agent::open_model_provider(spec);
     if (!engine) return engine.error();
     backend->engine = std::move(engine).value();
   }
-  return std::unique_ptr<SharedModel>(new SharedModel(spec, std::move(backend)));
+  return std::unique_ptr<SharedModel>(new SharedModel(spec, std::move(backend), slots));
 }
 
 Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const std::string& session) {
@@ -142,18 +160,27 @@ Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const st
     auto replay = agent::open_replay_provider(backend_->replay_path);
     if (!replay) return replay.error();
     own = std::move(replay).value();
+  } else if (backend_->remote) {
+    auto remote = agent::open_remote_provider(*backend_->remote);
+    if (!remote) return remote.error();
+    own = std::move(remote).value();
   }
   return std::unique_ptr<agent::ModelProvider>(
       new QueuedProvider(queue_, session, backend_->engine.get(), &backend_->engine_mutex, std::move(own)));
 }
 
 Result<agent::Completion> SharedModel::complete_raw(const std::string& who, const agent::CompletionRequest& request) {
-  if (!backend_->engine) return make_error("completion needs an embedded model (this daemon replays " + spec_ + ")");
+  if (!backend_->engine)
+    return make_error("completion needs an embedded model: fill-in-the-middle runs on the embedded engine, and this "
+                      "daemon's model is " + spec_);
   return complete_in_line(queue_, who, request, *backend_->engine, &backend_->engine_mutex);
 }
 
 Result<agent::Completion> SharedModel::complete_chat(const std::string& who, const agent::CompletionRequest& request) {
   if (backend_->engine) return complete_raw(who, request);
+  if (backend_->remote)
+    return make_error("HTTP serving needs the embedded engine or a replay model; this daemon's model is " + spec_ +
+                      ", which clients can call directly");
   {
     std::lock_guard lock(backend_->http_replay_mutex);
     if (!backend_->http_replay) {
@@ -167,8 +194,12 @@ Result<agent::Completion> SharedModel::complete_chat(const std::string& who, con
 
 bool SharedModel::embedded() const { return backend_->engine != nullptr; }
 
+std::string_view SharedModel::kind() const {
+  return backend_->engine ? "embedded" : backend_->remote ? "remote" : "replay";
+}
+
 const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
-  return b.engine ? *b.engine : *b.replay_probe;
+  return b.engine ? *b.engine : b.remote_probe ? *b.remote_probe : *b.replay_probe;
 }
 
 std::string SharedModel::describe() const { return model_of(*backend_).describe(); }
@@ -180,9 +211,9 @@ nlohmann::json SharedModel::info() const {
   const ModelQueue::Stats s = const_cast<ModelQueue&>(queue_).stats();
   return {{"spec", spec_},
           {"description", describe()},
-          {"kind", backend_->engine ? "embedded" : "replay"},
+          {"kind", kind()},
           {"contextTokens", context_tokens()},
-          {"queue", {{"slots", 1}, {"waiting", s.waiting}, {"running", s.running}, {"served", s.served},
+          {"queue", {{"slots", slots_}, {"waiting", s.waiting}, {"running", s.running}, {"served", s.served},
                      {"abandoned", s.abandoned}}}};
 }
 

@@ -21,6 +21,11 @@
 //                 through it in turn (its KV cache holds one session's
 //                 prefix at a time: a switch re-prefills after the common
 //                 prefix, until KV snapshots per session arrive).
+//   remote:URL    a model served elsewhere (agent/remote_provider.h): the
+//                 settings are resolved once (the model name asked of the
+//                 server if need be) and each session gets its own provider
+//                 (its own connections); the queue grants [remote] slots
+//                 calls at once (default 4), since the server batches.
 //   replay:FILE   the recording, read once; each session replays it from its
 //                 first line with its own cursor (so every session of a
 //                 test or a load run plays the same script); the HTTP
@@ -78,7 +83,8 @@ class ModelQueue {
 
 class SharedModel {
  public:
-  // `spec` as `beluga run --model`: a checkpoint folder or replay:FILE.
+  // `spec` as `beluga run --model`: a checkpoint folder, replay:FILE or
+  // remote:URL.
   static Result<std::unique_ptr<SharedModel>> open(const std::string& spec);
   ~SharedModel();
 
@@ -87,7 +93,8 @@ class SharedModel {
   // One call with a prompt of the caller's own (beluga/complete's FIM
   // prompt), through the queue like any session's call, under the name
   // `who`. Embedded only: a replay model answers an error, since its
-  // recording holds agent turns. A call cancelled while waiting returns a
+  // recording holds agent turns, and so does a remote one (it is sent chat
+  // messages, not prompt text). A call cancelled while waiting returns a
   // Completion stopped kCancelled.
   Result<agent::Completion> complete_raw(const std::string& who, const agent::CompletionRequest& request);
   // One chat turn of the HTTP serving endpoints, through the queue like
@@ -97,6 +104,7 @@ class SharedModel {
   // requests get in order.
   Result<agent::Completion> complete_chat(const std::string& who, const agent::CompletionRequest& request);
   bool embedded() const;
+  std::string_view kind() const;  // "embedded", "replay" or "remote"
 
   const std::string& spec() const { return spec_; }
   std::string describe() const;
@@ -110,10 +118,11 @@ class SharedModel {
   struct Backend;
 
  private:
-  SharedModel(std::string spec, std::unique_ptr<Backend> backend);
+  SharedModel(std::string spec, std::unique_ptr<Backend> backend, int slots);
   std::string spec_;
   std::unique_ptr<Backend> backend_;
-  ModelQueue queue_{1};
+  const int slots_;
+  ModelQueue queue_;
 };
 
 }  // namespace beluga::daemon

@@ -35,7 +35,7 @@ void cancel_on_interrupt(agent::Agent* agent) {
 CLI::App* add_run_command(CLI::App& app, RunCommand& cmd) {
   CLI::App* run = app.add_subcommand("run", "Run one agent task in a workspace (headless) and stream what happens");
   run->add_option("TASK", cmd.task, "What to do, in words")->required();
-  run->add_option("--model", cmd.args.model, "Checkpoint folder, or replay:FILE (recorded model outputs, JSONL)")->required();
+  run->add_option("--model", cmd.args.model, "Checkpoint folder, replay:FILE (recorded model outputs, JSONL) or remote:URL (docs/remote.md)")->required();
   run->add_option("--mode", cmd.args.mode, "Permission mode: default (ask before writes and shell), auto-edit, plan "
                                            "(read-only), yolo (allow all but deny rules)")
       ->check(CLI::IsMember({"default", "auto-edit", "plan", "yolo"}));

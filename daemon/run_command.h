@@ -2,7 +2,7 @@
 // the terminal (or as JSON lines with --json). docs/agent.md documents the
 // flags, the events and the exit statuses.
 //
-//   beluga run "TASK" --model DIR|replay:FILE [--mode default|auto-edit|plan|yolo]
+//   beluga run "TASK" --model DIR|replay:FILE|remote:URL [--mode default|auto-edit|plan|yolo]
 //              [--json] [--max-steps N] [--record FILE] [--no-think]
 //              [--workspace DIR] [--session ID]
 #pragma once

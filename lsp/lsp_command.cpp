@@ -12,7 +12,7 @@ namespace beluga {
 CLI::App* add_lsp_command(CLI::App& app, LspCommand& cmd) {
   CLI::App* lsp = app.add_subcommand(
       "lsp", "Language Server on stdio for editors (code actions, inline completion, chat), bridged to the daemon");
-  lsp->add_option("--model", cmd.model, "Checkpoint folder or replay:FILE, used if the daemon has to be started");
+  lsp->add_option("--model", cmd.model, "Checkpoint folder, replay:FILE or remote:URL, used if the daemon has to be started");
   lsp->add_option("--log-level", cmd.log_level, "info (default) or debug: what goes to stderr")
       ->check(CLI::IsMember({"info", "debug"}));
   return lsp;

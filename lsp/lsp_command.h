@@ -1,4 +1,4 @@
-// `beluga lsp [--model DIR|replay:FILE] [--log-level info|debug]`: the
+// `beluga lsp [--model DIR|replay:FILE|remote:URL] [--log-level info|debug]`: the
 // Language Server an editor starts (lsp_server.h; docs/protocol.md, "LSP
 // bridge"). stdout carries only LSP messages; logs go to stderr.
 #pragma once

@@ -82,8 +82,9 @@ void register_beluga_methods(rpc::RpcServer& server, DaemonContext& c) {
                     guarded([&c](const rpc::Call& call, rpc::Responder& reply) {
                       CompletionParams params = parse_completion_params(call.params, c.model->context_tokens());
                       if (!c.model->embedded()) {
-                        reply.error(rpc::kInternalError, "completion needs an embedded model (the daemon replays " +
-                                                             c.model->spec() + ")");
+                        reply.error(rpc::kInternalError, "completion needs an embedded model: fill-in-the-middle "
+                                                         "runs on the embedded engine, and the daemon's model is " +
+                                                             c.model->spec());
                         return;
                       }
                       c.completions->submit(std::move(params), reply);

@@ -26,7 +26,7 @@
 namespace beluga::daemon {
 
 struct DaemonOptions {
-  std::string model_spec;   // DIR or replay:FILE
+  std::string model_spec;   // DIR, replay:FILE or remote:URL
   std::string socket_path;  // its folder must exist (daemon_command checks owner and mode)
   std::string session_db;   // "" = $XDG_DATA_HOME/beluga/sessions.sqlite
   rpc::ServerOptions rpc;

@@ -528,6 +528,17 @@ Result<std::string> render_prompt(const Conversation& conversation, const Render
   return prompt;
 }
 
+Result<std::string> render_assistant_completion(const Message& assistant, ThinkingMode mode) {
+  std::string out;
+  if (mode == ThinkingMode::kThinking) {
+    out += assistant.reasoning_content.value_or("");
+    out += dsv4::kThinkEnd;
+  }
+  out += assistant.content.value_or("");
+  if (Status s = append_tool_calls(assistant, Source{}, out); !s) return s.error();
+  return out;
+}
+
 Status check_tool_results(const Conversation& conversation) {
   const std::vector<Message>* lists[2] = {&conversation.context, &conversation.messages};
   const Message* last_caller = nullptr;

@@ -166,6 +166,16 @@ struct RenderOptions {
 // invalid JSON in a schema) name the message by its index in `messages`.
 Result<std::string> render_prompt(const Conversation& conversation, const RenderOptions& options);
 
+// The text a model generates for `assistant` after the generation point,
+// as render_prompt writes that turn when it renders its thinking part (or
+// in chat mode): [reasoning_content + "</think>" in thinking mode] +
+// content + ["\n\n" + the DSML tool-call block], without EOS. A provider
+// that receives a turn as structured fields (a remote OpenAI-compatible
+// server) rebuilds V4 completion text with it, byte-identical to what the
+// prompt will hold. raw_completion is ignored. Errors: arguments that are
+// JSON but not an object.
+Result<std::string> render_assistant_completion(const Message& assistant, ThinkingMode mode);
+
 // A stricter check for conversations beluga builds itself: every tool result
 // answers a call of the closest preceding assistant turn with calls, by id.
 // The reference encoder accepts unmatched results (it sorts them first), so

@@ -46,6 +46,31 @@ struct Session {
   }
 };
 
+// Checks that every model call carries the conversation its prompt was
+// rendered from (what the remote provider sends), then passes it on.
+class ConversationCheck final : public ModelProvider {
+ public:
+  ConversationCheck(std::unique_ptr<ModelProvider> inner, std::vector<bool>* matches)
+      : inner_(std::move(inner)), matches_(matches) {}
+  Result<Completion> complete(const CompletionRequest& request) override {
+    bool same = false;
+    if (request.conversation) {
+      auto rendered = render_prompt(*request.conversation, request.render_options);
+      same = rendered.ok() && *rendered == request.prompt;
+    }
+    matches_->push_back(same);
+    return inner_->complete(request);
+  }
+  int64_t count_tokens(std::string_view text) const override { return inner_->count_tokens(text); }
+  int64_t context_tokens() const override { return inner_->context_tokens(); }
+  std::string describe() const override { return inner_->describe(); }
+  std::string token_counter_identity() const override { return inner_->token_counter_identity(); }
+
+ private:
+  std::unique_ptr<ModelProvider> inner_;
+  std::vector<bool>* matches_;
+};
+
 }  // namespace
 
 TEST_CASE("rewind after shell edits restores the exact tree and truncates the transcript", "[agent]") {
@@ -143,6 +168,8 @@ TEST_CASE("compaction replaces old turns by the model's summary and keeps recent
   auto setup = s.setup({"The user asked about apples; I answered.", completion("", "Third answer.")});
   setup.options.context_tokens = setup.provider->count_tokens(*before) + 200;
   setup.options.max_output_tokens = 64;
+  std::vector<bool> conversations;  // the compaction's call and the step's
+  setup.provider = std::make_unique<ConversationCheck>(std::move(setup.provider), &conversations);
   auto resumed = Agent::resume(std::move(setup), id);
   REQUIRE(resumed.ok());
   s.events.clear();
@@ -152,6 +179,7 @@ TEST_CASE("compaction replaces old turns by the model's summary and keeps recent
   bool compacted = false;
   for (const AgentEvent& e : s.events) compacted |= e.kind == EventKind::kCompaction;
   CHECK(compacted);
+  CHECK(conversations == std::vector<bool>{true, true});
   auto prompt = (*resumed)->render();
   REQUIRE(prompt.ok());
   CHECK_THAT(*prompt, Contains("The user asked about apples; I answered."));
