@@ -52,6 +52,7 @@ class AnswerBuilder {
   bool go_on() const { return !client_gone_ && !stop_.hit(); }
   bool client_gone() const { return client_gone_; }
   bool stopped_by_string() const { return stop_.hit(); }
+  const std::string& stop_string() const { return stop_.matched(); }
   bool parse_failed() const { return failed_; }
   const std::string& parse_error() const { return parse_error_; }
 
@@ -151,7 +152,11 @@ std::string StopFilter::feed(std::string_view text) {
   if (hit_) return "";
   held_.append(text);
   size_t first = std::string::npos;
-  for (const std::string& s : stops_) first = std::min(first, held_.find(s));
+  for (const std::string& s : stops_) {
+    const size_t at = held_.find(s);
+    if (at == std::string::npos) continue;
+    if (at < first || (at == first && s.size() > matched_.size())) first = at, matched_ = s;
+  }
   if (first != std::string::npos) {
     hit_ = true;
     std::string out = held_.substr(0, first);
@@ -236,7 +241,7 @@ Result<ChatOutcome> ChatGenerator::run(const ChatRequest& request, const Prepare
   if (!cancelled) answer.finish(completion->stop == agent::CompletionStop::kEndOfTurn);
 
   if (cancelled || answer.client_gone()) outcome.finish = FinishReason::kCancelled;
-  else if (answer.stopped_by_string()) outcome.finish = FinishReason::kStop;
+  else if (answer.stopped_by_string()) outcome.finish = FinishReason::kStop, outcome.stop_sequence = answer.stop_string();
   else if (completion->stop == agent::CompletionStop::kMaxTokens) outcome.finish = FinishReason::kLength;
   else if (!outcome.tool_calls.empty()) outcome.finish = FinishReason::kToolCalls;
   else outcome.finish = FinishReason::kStop;

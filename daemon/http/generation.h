@@ -90,10 +90,14 @@ class StopFilter {
   std::string feed(std::string_view text);
   std::string flush();
   bool hit() const { return hit_; }
+  // The stop string that ended the text (the longest of those found at the
+  // earliest position); empty until hit().
+  const std::string& matched() const { return matched_; }
 
  private:
   std::vector<std::string> stops_;
   std::string held_;
+  std::string matched_;
   bool hit_ = false;
 };
 

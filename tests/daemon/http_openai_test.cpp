@@ -236,7 +236,11 @@ TEST_CASE("Stop strings hold back a possible start and cut before the first matc
   CHECK(f.feed("y\n") == "y");
   CHECK(f.feed("\nrest") == "");
   CHECK(f.hit());
+  CHECK(f.matched() == "\n\n");
   CHECK(f.feed("more") == "");
+  StopFilter longest({"ab", "abc", "b"});
+  CHECK(longest.feed("xabcd") == "x");
+  CHECK(longest.matched() == "abc");
   StopFilter g({"END"});
   CHECK(g.feed("a E") == "a ");
   CHECK(g.flush() == "E");
