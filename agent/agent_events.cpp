@@ -75,6 +75,9 @@ json event_to_json(const AgentEvent& e) {
     case EventKind::kDone:
       j["turn"] = e.turn, j["stop_reason"] = e.stop_reason, j["message"] = e.text, j["steps"] = e.steps,
       j["changed_files"] = e.changed_files, j["tokens_generated"] = e.tokens_generated, j["timings_ms"] = e.timings_ms;
+      j["model_calls"] = nlohmann::json::array();
+      for (const ModelCallUsage& call : e.model_calls)
+        j["model_calls"].push_back({{"prompt_tokens", call.prompt_tokens}, {"reused_tokens", call.reused_tokens}});
       break;
   }
   return j;

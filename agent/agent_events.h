@@ -20,7 +20,9 @@
 //   compaction     text = the summary, through_seq
 //   error          text
 //   done           turn, stop_reason, text (why, in words), steps,
-//                  changed_files, tokens_generated, timings_ms
+//                  changed_files, tokens_generated, timings_ms, model_calls
+//                  (per model call: prompt tokens, and how many of them the
+//                  KV cache already held)
 //
 // Thread contract: plain values.
 #pragma once
@@ -53,6 +55,13 @@ struct PlanEntry {
 // nullopt when they are not a valid plan.
 std::optional<std::vector<PlanEntry>> plan_from_arguments(const std::string& arguments_json);
 
+// One model call of a turn: the prompt's length in tokens and how many of
+// them were reused from the KV cache (not prefilled).
+struct ModelCallUsage {
+  int64_t prompt_tokens = 0;
+  int64_t reused_tokens = 0;
+};
+
 struct AgentEvent {
   AgentEvent() = default;
   explicit AgentEvent(EventKind k) : kind(k) {}
@@ -81,6 +90,7 @@ struct AgentEvent {
   std::vector<std::string> changed_files;
   std::map<std::string, double> timings_ms;
   std::vector<PlanEntry> plan;
+  std::vector<ModelCallUsage> model_calls;
 };
 
 nlohmann::json event_to_json(const AgentEvent& event);

@@ -4,6 +4,7 @@
 #include "agent/agent_loop.h"
 
 #include <chrono>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -114,6 +115,7 @@ TurnResult Agent::run_turn(const std::string& prompt) {
   done.steps = result.steps;
   done.changed_files = result.changed_files;
   done.tokens_generated = result.tokens_generated;
+  done.model_calls = result.model_calls;
   done.timings_ms = {{"render", result.render_ms},         {"parse", result.parse_ms},
                      {"permission", result.permission_ms}, {"checkpoint", result.checkpoint_ms},
                      {"store", result.store_ms},           {"model", result.model_ms},
@@ -224,6 +226,7 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   auto completion = provider_->complete(request);
   result.model_ms += ms_since(start) - parse_ms;
   if (!completion) return stop(StopReason::kError, "model: " + completion.message());
+  result.model_calls.push_back({completion->prompt_tokens, completion->prompt_tokens - completion->prefilled_tokens});
   result.tokens_generated += completion->tokens.empty() ? provider_->count_tokens(completion->text)
                                                          : static_cast<int64_t>(completion->tokens.size());
   if (completion->stop == CompletionStop::kCancelled) return stop(StopReason::kCancelled, "cancelled");
@@ -276,8 +279,16 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   }
 
   Message message = to_assistant_message(*parsed, completion->text, mode);
+  // The provider's ids when it has them for every call (a remote server's,
+  // which its KV reuse keys on), else our own; either way unique in the turn.
+  const std::vector<std::string>& given = completion->tool_call_ids;
+  std::set<std::string> distinct(given.begin(), given.end());
+  const bool use_given = given.size() == message.tool_calls.size() && distinct.size() == given.size() &&
+                         !distinct.count("");
   for (size_t i = 0; i < message.tool_calls.size(); ++i)
-    message.tool_calls[i].id = "call_" + std::to_string(turn) + "_" + std::to_string(step) + "_" + std::to_string(i + 1);
+    message.tool_calls[i].id = use_given ? given[i]
+                                         : "call_" + std::to_string(turn) + "_" + std::to_string(step) + "_" +
+                                               std::to_string(i + 1);
   const std::vector<ToolCall> calls = message.tool_calls;
   start = Clock::now();
   Status s = store_message(turn, std::move(message), completion->tokens);

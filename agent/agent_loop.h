@@ -124,6 +124,7 @@ struct TurnResult {
   std::string checkpoint;                // taken before the turn ("" if none)
   std::vector<std::string> changed_files;  // "M  a.txt" since the checkpoint
   std::string final_text;                // the model's last answer
+  std::vector<ModelCallUsage> model_calls;  // one per step, in order
   // Time outside the model, summed over the turn's steps.
   double render_ms = 0, parse_ms = 0, permission_ms = 0, checkpoint_ms = 0, model_ms = 0, tools_ms = 0, store_ms = 0;
 };

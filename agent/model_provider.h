@@ -88,6 +88,11 @@ struct Completion {
   CompletionStop stop = CompletionStop::kEndOfTurn;
   int64_t prompt_tokens = 0;    // the prompt's length in tokens
   int64_t prefilled_tokens = 0; // of those, how many had to be prefilled (not in the KV cache)
+  // The ids a remote server gave the completion's tool calls, in order
+  // (remote only; empty otherwise). The agent keeps them, so the history it
+  // sends back names each call as the server did: beluga's own HTTP serving
+  // finds its sampled text by those ids and reuses the KV cache.
+  std::vector<std::string> tool_call_ids;
 };
 
 class ModelProvider {

@@ -245,6 +245,12 @@ Status ChatStreamDecoder::feed(std::string_view data) {
   return {};
 }
 
+std::vector<std::string> ChatStreamDecoder::tool_call_ids() const {
+  std::vector<std::string> ids;
+  for (const PendingCall& call : calls_) ids.push_back(call.id);
+  return ids;
+}
+
 Status ChatStreamDecoder::finish() {
   if (stopped_) return {};
   if (finish_ == ChatFinish::kNone)

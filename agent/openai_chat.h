@@ -86,6 +86,8 @@ class ChatStreamDecoder {
   const std::string& text() const { return text_; }
   std::optional<int64_t> prompt_tokens() const { return prompt_tokens_; }
   std::optional<int64_t> cached_tokens() const { return cached_tokens_; }
+  // The server's ids of the tool calls, in order ("" where it sent none).
+  std::vector<std::string> tool_call_ids() const;
 
  private:
   bool out(std::string_view piece);

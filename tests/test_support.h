@@ -14,6 +14,14 @@
 
 namespace beluga::testing {
 
+// Single-quotes `s` for /bin/sh.
+inline std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+
 // ../shared/golden (or $BELUGA_GOLDEN_DIR). Tests that need it fail with a
 // clear message when it is missing rather than pass vacuously.
 inline std::string golden_dir() {

@@ -21,13 +21,6 @@ struct Run {
   std::string err;
 };
 
-// Single-quotes `s` for /bin/sh.
-inline std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 inline Run run_beluga(const std::string& args, const std::string& input = "") {
   ScratchDir io;
   write_text(io.file("in"), input);

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "tests/cli/daemon_home.h"
 #include "tests/daemon/http_test_client.h"
 #include "tests/test_support.h"
 #include "tests/tools/git_test_support.h"
@@ -25,45 +26,6 @@
 using namespace beluga::testing;
 using Json = nlohmann::json;
 
-namespace {
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  Run r;
-  std::string command = std::string(BELUGA_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// XDG folders in a scratch home; the daemon started here is stopped at the end.
-struct DaemonHome {
-  DaemonHome()
-      : runtime_("XDG_RUNTIME_DIR", home_.file("run")), state_("XDG_STATE_HOME", home_.file("state")),
-        data_("XDG_DATA_HOME", home_.file("data")), config_("XDG_CONFIG_HOME", home_.file("config")),
-        cache_("XDG_CACHE_HOME", home_.file("cache")) {
-    ::mkdir(home_.file("run").c_str(), 0700);
-    model = home_.file("model.jsonl");
-    write_text(model, Json{{"completion", "Hi.</think>Hello from the replay."}}.dump() + "\n");
-  }
-  ~DaemonHome() { run("daemon stop"); }
-  std::string file(const std::string& name) const { return home_.file(name); }
-  std::string model;
-
- private:
-  ScratchDir home_;
-  EnvOverride runtime_, state_, data_, config_, cache_;
-};
-
-}  // namespace
 
 TEST_CASE("daemon start detaches and a second start finds it") {
   DaemonHome home;
@@ -121,6 +83,7 @@ TEST_CASE("daemon start reports a model that cannot be loaded") {
   CHECK(start.out.find("missing.jsonl") != std::string::npos);
   CHECK(run("daemon status").status == 3);
 }
+
 
 namespace {
 
