@@ -98,6 +98,7 @@ class Connection final : public Exchange {
     parser.body_limit(server_.options.max_body_bytes);
     parser.eager(true);
     bool any = !pending_.empty();
+    bool continued = false;
     auto fill_head = [&] {
       if (!parser.is_header_done()) return;
       out.method = std::string(parser.get().method_string());
@@ -127,6 +128,14 @@ class Connection final : public Exchange {
         if (ec == beast_http::error::header_limit) return refuse(431, "the request header is too large");
         if (ec && ec != beast_http::error::need_more) return refuse(400, "malformed HTTP request: " + ec.message());
         if (parser.is_done()) break;
+        // curl and others wait for "100 Continue" before sending a large body.
+        if (parser.is_header_done() && !continued) {
+          continued = true;
+          auto expect = parser.get().find(beast_http::field::expect);
+          if (expect != parser.get().end() && boost::beast::iequals(expect->value(), "100-continue") &&
+              !send_all("HTTP/1.1 100 Continue\r\n\r\n"))
+            return Read::kClosed;
+        }
         if (used > 0 && !ec) continue;
       }
       char buffer[16384];
