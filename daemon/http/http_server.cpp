@@ -387,7 +387,9 @@ uint16_t HttpServer::port() const { return impl_->port; }
 
 size_t HttpServer::connection_count() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->conns.size();
+  size_t open = 0;
+  for (const Impl::Conn& c : impl_->conns) open += c.done->load() ? 0 : 1;
+  return open;
 }
 
 }  // namespace beluga::daemon::http
