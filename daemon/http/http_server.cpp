@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -301,10 +302,19 @@ void HttpServer::Impl::reap(bool all) {
 }
 
 void HttpServer::Impl::listen_loop() {
+  std::deque<std::pair<int, Clock::time_point>> refused;  // answered 503, closing soon (at most 256)
+  auto close_refused = [&refused](bool all) {
+    while (!refused.empty() &&
+           (all || refused.size() > 256 || Clock::now() - refused.front().second > std::chrono::seconds(1))) {
+      ::close(refused.front().first);
+      refused.pop_front();
+    }
+  };
   while (!stopping.load()) {
     pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    const int n = ::poll(p, 2, 1000);
+    const int n = ::poll(p, 2, refused.empty() ? 1000 : 250);
     reap(false);
+    close_refused(false);
     if (stopping.load()) break;
     if (n <= 0 || !(p[0].revents & POLLIN)) continue;
     const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -317,7 +327,10 @@ void HttpServer::Impl::listen_loop() {
       const std::string busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
                                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
       (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
-      ::close(fd);
+      // Closed a little later, not now: closing with the client's request
+      // unread would reset the connection and could destroy the answer.
+      ::shutdown(fd, SHUT_WR);
+      refused.emplace_back(fd, Clock::now());
       continue;
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
@@ -328,6 +341,7 @@ void HttpServer::Impl::listen_loop() {
                          }),
                          done});
   }
+  close_refused(true);
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

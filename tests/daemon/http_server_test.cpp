@@ -320,6 +320,20 @@ TEST_CASE("HTTP serving refuses a body over the limit with 413 and closes the co
   CHECK(reply.status == 200);
 }
 
+TEST_CASE("HTTP serving answers 503 past its connection limit") {
+  ScratchDir dir;
+  daemon::http::HttpOptions http;
+  http.max_connections = 1;
+  Serving s = Serving::replay(dir, {"x"}, http);
+  HttpTestClient first = s.client();
+  REQUIRE(first.request("GET", "/v1/models").status == 200);  // accepted and kept alive
+  HttpTestClient second = s.client();
+  HttpReply reply = second.request("GET", "/v1/models");
+  CHECK(reply.status == 503);
+  CHECK(reply.json()["error"]["message"] == "too many connections");
+  CHECK(first.request("GET", "/v1/models").status == 200);
+}
+
 TEST_CASE("HTTP serving reuses a whole earlier turn from the KV cache on the embedded model") {
   Serving s(synthetic_model_dir());
   HttpTestClient client = s.client();
