@@ -310,7 +310,7 @@ int status_daemon(const DaemonPaths& paths, bool json) {
   std::printf("sessions     %lld live, %lld running a turn\n", static_cast<long long>(s.value("liveSessions", 0)),
               static_cast<long long>(s.value("runningTurns", 0)));
   if (s.contains("http") && s["http"].is_object())
-    std::printf("http         %s, %lld connections\n", s["http"].value("address", std::string()).c_str(),
+    std::printf("http         %s, %lld open connections\n", s["http"].value("address", std::string()).c_str(),
                 static_cast<long long>(s["http"].value("connections", 0)));
   return 0;
 }

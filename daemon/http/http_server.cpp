@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -98,6 +99,7 @@ class Connection final : public Exchange {
     parser.body_limit(server_.options.max_body_bytes);
     parser.eager(true);
     bool any = !pending_.empty();
+    bool continued = false;
     auto fill_head = [&] {
       if (!parser.is_header_done()) return;
       out.method = std::string(parser.get().method_string());
@@ -127,6 +129,14 @@ class Connection final : public Exchange {
         if (ec == beast_http::error::header_limit) return refuse(431, "the request header is too large");
         if (ec && ec != beast_http::error::need_more) return refuse(400, "malformed HTTP request: " + ec.message());
         if (parser.is_done()) break;
+        // curl and others wait for "100 Continue" before sending a large body.
+        if (parser.is_header_done() && !continued) {
+          continued = true;
+          auto expect = parser.get().find(beast_http::field::expect);
+          if (expect != parser.get().end() && boost::beast::iequals(expect->value(), "100-continue") &&
+              !send_all("HTTP/1.1 100 Continue\r\n\r\n"))
+            return Read::kClosed;
+        }
         if (used > 0 && !ec) continue;
       }
       char buffer[16384];
@@ -292,10 +302,19 @@ void HttpServer::Impl::reap(bool all) {
 }
 
 void HttpServer::Impl::listen_loop() {
+  std::deque<std::pair<int, Clock::time_point>> refused;  // answered 503, closing soon (at most 256)
+  auto close_refused = [&refused](bool all) {
+    while (!refused.empty() &&
+           (all || refused.size() > 256 || Clock::now() - refused.front().second > std::chrono::seconds(1))) {
+      ::close(refused.front().first);
+      refused.pop_front();
+    }
+  };
   while (!stopping.load()) {
     pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    const int n = ::poll(p, 2, 1000);
+    const int n = ::poll(p, 2, refused.empty() ? 1000 : 250);
     reap(false);
+    close_refused(false);
     if (stopping.load()) break;
     if (n <= 0 || !(p[0].revents & POLLIN)) continue;
     const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -308,7 +327,10 @@ void HttpServer::Impl::listen_loop() {
       const std::string busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
                                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
       (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
-      ::close(fd);
+      // Closed a little later, not now: closing with the client's request
+      // unread would reset the connection and could destroy the answer.
+      ::shutdown(fd, SHUT_WR);
+      refused.emplace_back(fd, Clock::now());
       continue;
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
@@ -319,6 +341,7 @@ void HttpServer::Impl::listen_loop() {
                          }),
                          done});
   }
+  close_refused(true);
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -378,7 +401,9 @@ uint16_t HttpServer::port() const { return impl_->port; }
 
 size_t HttpServer::connection_count() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->conns.size();
+  size_t open = 0;
+  for (const Impl::Conn& c : impl_->conns) open += c.done->load() ? 0 : 1;
+  return open;
 }
 
 }  // namespace beluga::daemon::http

@@ -259,6 +259,27 @@ TEST_CASE("HTTP serving refuses unknown paths wrong methods and bad bodies in th
   CHECK(s.model().queue().stats().served == 0);
 }
 
+TEST_CASE("HTTP serving answers Expect 100-continue and pipelined requests") {
+  ScratchDir dir;
+  Serving s = Serving::replay(dir, {completion("", "continued", {}, false)});
+  HttpTestClient client = s.client();
+  const std::string body =
+      chat_body({{{"role", "user"}, {"content", std::string(2000, 'q')}}}, {{"thinking", {{"type", "disabled"}}}}).dump();
+  client.write_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  std::string interim;
+  while (interim.find("\r\n\r\n") == std::string::npos) interim += client.read_some();
+  CHECK(interim == "HTTP/1.1 100 Continue\r\n\r\n");
+  client.write_raw(body);
+  HttpReply reply = client.read_reply();
+  REQUIRE(reply.status == 200);
+  CHECK(reply.json()["choices"][0]["message"]["content"] == "continued");
+  // Two requests in one write: two answers, in order.
+  client.write_raw("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(client.read_reply().status == 200);
+  CHECK(client.read_reply().status == 404);
+}
+
 TEST_CASE("HTTP serving requires the configured bearer token") {
   ScratchDir dir;
   daemon::http::HttpOptions http;
@@ -297,6 +318,20 @@ TEST_CASE("HTTP serving refuses a body over the limit with 413 and closes the co
   HttpTestClient again = s.client();
   reply = again.post("/v1/chat/completions", chat_body({{{"role", "user"}, {"content", "short"}}}));
   CHECK(reply.status == 200);
+}
+
+TEST_CASE("HTTP serving answers 503 past its connection limit") {
+  ScratchDir dir;
+  daemon::http::HttpOptions http;
+  http.max_connections = 1;
+  Serving s = Serving::replay(dir, {"x"}, http);
+  HttpTestClient first = s.client();
+  REQUIRE(first.request("GET", "/v1/models").status == 200);  // accepted and kept alive
+  HttpTestClient second = s.client();
+  HttpReply reply = second.request("GET", "/v1/models");
+  CHECK(reply.status == 503);
+  CHECK(reply.json()["error"]["message"] == "too many connections");
+  CHECK(first.request("GET", "/v1/models").status == 200);
 }
 
 TEST_CASE("HTTP serving reuses a whole earlier turn from the KV cache on the embedded model") {
@@ -343,7 +378,8 @@ TEST_CASE("HTTP serving cancels the generation of a client that goes away") {
     json body = chat_body(messages, long_answer);
     body["stream"] = true;
     client.send("POST", "/v1/chat/completions", body.dump());
-    CHECK(client.read_some().find("data: ") != std::string::npos);
+    std::string got;  // the header and the first chunk may come in separate reads
+    while (got.find("data: ") == std::string::npos) got += client.read_some();
     client.close();
   }
   REQUIRE(s.queue_idle());
