@@ -17,7 +17,8 @@ packages=(
   libtree-sitter-dev libsqlite3-dev  # indexer: parsing (grammar ABI 13-14), index store (FTS5)
   libtomlplusplus-dev                # agent: config.toml (agent/agent_config.cpp)
   libedit-dev                        # beluga chat: line editing (BSD licence, unlike readline)
-  libssl-dev                         # tools/http: https to remote model servers (OpenSSL)
+  libssl-dev ca-certificates         # tools/http: https to remote model servers (OpenSSL, the system's CAs)
+  openssl                            # tests: a self-signed certificate for the https refusal test
 )
 # npm fetches the pinned grammars (npm pack; never used at run time). A
 # machine that already has an npm (e.g. NodeSource's nodejs) keeps it:

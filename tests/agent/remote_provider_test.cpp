@@ -5,6 +5,7 @@
 // usage, retries, timeouts, cancellation and its error messages.
 #include <catch2/catch.hpp>
 
+#define BELUGA_HTTP_TLS  // this test's server speaks TLS (before scripted_http_server.h's include)
 #include <map>
 #include <random>
 
@@ -13,6 +14,7 @@
 #include "agent/remote_provider.h"
 #include "engine/model/dsml_parser.h"
 #include "tests/agent/scripted_http_server.h"
+#include "tests/test_support.h"
 #include "tools/http/sse_reader.h"
 
 namespace {
@@ -559,4 +561,40 @@ TEST_CASE("The stream decoder gives the same text however the event stream is sp
     auto result = decode(mutated, 1 + random() % 16, &emitted);
     if (result) CHECK(emitted == *result);
   }
+}
+
+TEST_CASE("https checks the server's certificate: a self-signed one is refused", "[remote]") {
+  // A certificate no system authority signed, made for this test.
+  beluga::testing::ScratchDir dir;
+  const std::string key = dir.file("key.pem"), cert = dir.file("cert.pem");
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout '" + key +
+                           "' -out '" + cert + "' >/dev/null 2>&1";
+  REQUIRE(std::system(make.c_str()) == 0);
+  namespace ssl = boost::asio::ssl;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const uint16_t port = acceptor.local_endpoint().port();
+  std::thread server([&] {
+    ssl::context context(ssl::context::tls_server);
+    context.use_certificate_chain_file(cert);
+    context.use_private_key_file(key, ssl::context::pem);
+    boost::asio::ip::tcp::socket socket(io);
+    boost::system::error_code ec;
+    acceptor.accept(socket, ec);
+    if (ec) return;
+    ssl::stream<boost::asio::ip::tcp::socket> stream(std::move(socket), context);
+    stream.handshake(ssl::stream_base::server, ec);  // fails: the client refuses the certificate
+  });
+  http::Request request;
+  request.method = "GET";
+  auto url = http::parse_url("https://127.0.0.1:" + std::to_string(port) + "/v1/models");
+  REQUIRE(url.ok());
+  request.url = *url;
+  http::Timeouts timeouts;
+  timeouts.connect = std::chrono::seconds(60);
+  auto outcome = http::send(request, timeouts, {});
+  server.join();
+  CHECK(outcome.failure == http::Failure::kConnect);
+  CHECK_THAT(outcome.message, Contains("TLS handshake failed"));
+  CHECK_THAT(outcome.message, Contains("certificate verify failed"));
 }
