@@ -227,8 +227,9 @@ bool Agent::run_step(int64_t turn, int64_t& malformed, TurnResult& result) {
   result.model_ms += ms_since(start) - parse_ms;
   if (!completion) return stop(StopReason::kError, "model: " + completion.message());
   result.model_calls.push_back({completion->prompt_tokens, completion->prompt_tokens - completion->prefilled_tokens});
-  result.tokens_generated += completion->tokens.empty() ? provider_->count_tokens(completion->text)
-                                                         : static_cast<int64_t>(completion->tokens.size());
+  result.tokens_generated += !completion->tokens.empty() ? static_cast<int64_t>(completion->tokens.size())
+                             : completion->generated_tokens > 0 ? completion->generated_tokens
+                                                                : provider_->count_tokens(completion->text);
   if (completion->stop == CompletionStop::kCancelled) return stop(StopReason::kCancelled, "cancelled");
   counted_text_ = request.prompt + completion->text;
   counted_tokens_ = prompt_tokens(request.prompt) + (completion->tokens.empty()

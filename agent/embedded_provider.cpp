@@ -151,6 +151,9 @@ class EmbeddedProvider final : public ModelProvider {
   int64_t count_tokens(std::string_view text) const override {
     return static_cast<int64_t>(tokenizer_.encode(text, false).size());
   }
+  int64_t count_prompt_tokens(std::string_view prompt) const override {
+    return static_cast<int64_t>(tokenizer_.encode(prompt, true).size());
+  }
   int64_t context_tokens() const override { return engine_->info().max_positions; }
   std::string describe() const override { return "embedded:" + dir_; }
   std::string token_counter_identity() const override { return counter_identity_; }

@@ -85,6 +85,9 @@ std::string_view completion_stop_name(CompletionStop stop);
 struct Completion {
   std::string text;             // without the end-of-sentence token
   std::vector<int32_t> tokens;  // the sampled ids (embedded only; EOS excluded)
+  // How many tokens were generated when the provider knows it without the
+  // ids (a remote server's usage); 0: count `tokens`, or estimate the text.
+  int64_t generated_tokens = 0;
   CompletionStop stop = CompletionStop::kEndOfTurn;
   int64_t prompt_tokens = 0;    // the prompt's length in tokens
   int64_t prefilled_tokens = 0; // of those, how many had to be prefilled (not in the KV cache)
@@ -100,6 +103,10 @@ class ModelProvider {
   virtual ~ModelProvider() = default;
   virtual Result<Completion> complete(const CompletionRequest& request) = 0;
   virtual int64_t count_tokens(std::string_view text) const = 0;
+  // Tokens of a rendered prompt, whose special tokens (<｜User｜>, ...)
+  // count one each as the model sees them; count_tokens() reads them as
+  // plain text (an overestimate there).
+  virtual int64_t count_prompt_tokens(std::string_view prompt) const { return count_tokens(prompt); }
   // The model's context window in tokens.
   virtual int64_t context_tokens() const = 0;
   // "embedded:DIR", "replay:FILE" (for events and the session record).

@@ -193,6 +193,8 @@ Status ChatStreamDecoder::feed(std::string_view data) {
   if (chunk.contains("error")) return make_error("the server reported an error in the stream: " + error_body_message(data));
   if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
     if (auto p = usage->find("prompt_tokens"); p != usage->end() && p->is_number_integer()) prompt_tokens_ = p->get<int64_t>();
+    if (auto g = usage->find("completion_tokens"); g != usage->end() && g->is_number_integer())
+      completion_tokens_ = g->get<int64_t>();
     if (auto d = usage->find("prompt_tokens_details"); d != usage->end() && d->is_object())
       if (auto c = d->find("cached_tokens"); c != d->end() && c->is_number_integer()) cached_tokens_ = c->get<int64_t>();
     if (auto c = usage->find("prompt_cache_hit_tokens"); c != usage->end() && c->is_number_integer())

@@ -86,6 +86,7 @@ class ChatStreamDecoder {
   const std::string& text() const { return text_; }
   std::optional<int64_t> prompt_tokens() const { return prompt_tokens_; }
   std::optional<int64_t> cached_tokens() const { return cached_tokens_; }
+  std::optional<int64_t> completion_tokens() const { return completion_tokens_; }
   // The server's ids of the tool calls, in order ("" where it sent none).
   std::vector<std::string> tool_call_ids() const;
 
@@ -102,7 +103,7 @@ class ChatStreamDecoder {
   bool done_seen_ = false, stopped_ = false;
   ChatFinish finish_ = ChatFinish::kNone;
   std::vector<PendingCall> calls_;
-  std::optional<int64_t> prompt_tokens_, cached_tokens_;
+  std::optional<int64_t> prompt_tokens_, cached_tokens_, completion_tokens_;
 };
 
 }  // namespace beluga::agent

@@ -167,6 +167,7 @@ RemoteProvider::Attempt RemoteProvider::attempt(const CompletionRequest& request
     Completion c;
     c.text = decoder.text();
     c.tool_call_ids = decoder.tool_call_ids();
+    c.generated_tokens = decoder.completion_tokens().value_or(0);
     c.stop = stop;
     c.prompt_tokens = decoder.prompt_tokens().value_or(count_tokens(request.prompt));
     c.prefilled_tokens = std::max<int64_t>(0, c.prompt_tokens - decoder.cached_tokens().value_or(0));

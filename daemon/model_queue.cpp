@@ -205,6 +205,9 @@ const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
 std::string SharedModel::describe() const { return model_of(*backend_).describe(); }
 int64_t SharedModel::context_tokens() const { return model_of(*backend_).context_tokens(); }
 int64_t SharedModel::count_tokens(std::string_view text) const { return model_of(*backend_).count_tokens(text); }
+int64_t SharedModel::count_prompt_tokens(std::string_view prompt) const {
+  return model_of(*backend_).count_prompt_tokens(prompt);
+}
 std::string SharedModel::token_counter_identity() const { return model_of(*backend_).token_counter_identity(); }
 
 nlohmann::json SharedModel::info() const {

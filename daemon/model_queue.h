@@ -110,6 +110,7 @@ class SharedModel {
   std::string describe() const;
   int64_t context_tokens() const;
   int64_t count_tokens(std::string_view text) const;
+  int64_t count_prompt_tokens(std::string_view prompt) const;  // ModelProvider::count_prompt_tokens
   // The counting rule's name, as the index records it (ModelProvider).
   std::string token_counter_identity() const;
   ModelQueue& queue() { return queue_; }

@@ -54,8 +54,13 @@ const ApiFormat* ChatService::format_for(const std::string& path) const {
   return nullptr;
 }
 
+namespace {
+constexpr std::string_view kCountTokensPath = "/v1/messages/count_tokens";
+}
+
 void ChatService::handle(const HttpRequest& request, Exchange& exchange) {
-  const ApiFormat* format = format_for(request.path);
+  const bool counting = request.path == kCountTokensPath;
+  const ApiFormat* format = format_for(counting ? "/v1/messages" : request.path);
   auto fail = [&](int status, std::string type, std::string message, std::map<std::string, std::string> headers = {}) {
     ApiError error{status, std::move(type), std::move(message)};
     exchange.respond(status, "application/json", dump(format ? format->error_body(error) : openai_error_body(error)),
@@ -81,7 +86,24 @@ void ChatService::handle(const HttpRequest& request, Exchange& exchange) {
   if (!format) return fail(404, "not_found_error", "no such path: " + request.path);
   if (request.method != "POST")
     return fail(405, "invalid_request_error", request.method + " " + request.path + ": use POST", {{"Allow", "POST"}});
+  if (counting) return count_tokens(*format, request, exchange);
   chat(*format, request, exchange);
+}
+
+void ChatService::count_tokens(const ApiFormat& format, const HttpRequest& request, Exchange& exchange) {
+  auto fail = [&](std::string message) {
+    exchange.respond(400, "application/json",
+                     dump(format.error_body(ApiError{400, "invalid_request_error", std::move(message)})));
+  };
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return fail("the request body is not valid JSON");
+  // A count request has no max_tokens (the Messages parser requires one).
+  if (body.is_object() && !body.contains("max_tokens")) body["max_tokens"] = 1;
+  auto parsed = format.parse(body);
+  if (!parsed) return fail(parsed.message());
+  auto prepared = generator_.prepare(*parsed);
+  if (!prepared) return fail(prepared.message());
+  exchange.respond(200, "application/json", dump(json{{"input_tokens", model_.count_prompt_tokens(prepared->prompt)}}));
 }
 
 void ChatService::models(const HttpRequest& request, Exchange& exchange) {

@@ -55,6 +55,10 @@ class ChatService {
   const ApiFormat* format_for(const std::string& path) const;
   void models(const HttpRequest& request, Exchange& exchange);
   void chat(const ApiFormat& format, const HttpRequest& request, Exchange& exchange);
+  // POST /v1/messages/count_tokens: the prompt a Messages request renders
+  // to, counted with the model's tokenizer (Claude Code asks before it
+  // sends); nothing runs on the model.
+  void count_tokens(const ApiFormat& format, const HttpRequest& request, Exchange& exchange);
 
   SharedModel& model_;
   std::string token_;

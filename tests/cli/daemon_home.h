@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/test_support.h"
+#include "tests/tools/git_test_support.h"  // EnvOverride
 
 namespace beluga::testing {
 

@@ -367,6 +367,33 @@ TEST_CASE("HTTP serving reuses a whole earlier turn from the KV cache on the emb
   CHECK(cached2 < prompt2);
 }
 
+TEST_CASE("Anthropic count_tokens counts the prompt a Messages request is served with") {
+  Serving s(synthetic_model_dir());
+  HttpTestClient client = s.client();
+  json request = {{"model", "any"},
+                  {"system", "You are terse."},
+                  {"messages", {{{"role", "user"}, {"content", "Count me."}}}},
+                  {"tools", {{{"name", "read_file"},
+                              {"description", "Reads a file."},
+                              {"input_schema", {{"type", "object"}, {"properties", {{"path", {{"type", "string"}}}}}}}}}}};
+  HttpReply counted = client.post("/v1/messages/count_tokens", request);
+  REQUIRE(counted.status == 200);
+  const int64_t input_tokens = counted.json()["input_tokens"];
+  CHECK(input_tokens > 10);
+  CHECK(s.model().queue().stats().served == 0);  // counting runs nothing on the model
+
+  request["max_tokens"] = 4;
+  HttpReply served = client.post("/v1/messages", request);
+  REQUIRE(served.status == 200);
+  const json usage = served.json()["usage"];
+  CHECK(usage["input_tokens"].get<int64_t>() + usage["cache_read_input_tokens"].get<int64_t>() == input_tokens);
+
+  HttpReply bad = client.post("/v1/messages/count_tokens", json{{"messages", "not a list"}});
+  CHECK(bad.status == 400);
+  CHECK(bad.json()["type"] == "error");
+  CHECK(bad.json()["error"]["type"] == "invalid_request_error");
+}
+
 TEST_CASE("HTTP serving cancels the generation of a client that goes away") {
   Serving s(synthetic_model_dir());
   const size_t stored = s.serving().service().generator().store().size();
