@@ -5,6 +5,7 @@
 // sides are the real binary as separate processes.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,4 +190,73 @@ TEST_CASE("A second turn through remote:URL reuses the first turn's tokens in th
   CHECK(prompt2 > prompt1 + answer1);
   CHECK(reused2 >= prompt1 + answer1 - 1);
   CHECK(reused2 < prompt2);
+}
+
+namespace {
+
+// The served model's queue, from `beluga daemon status --json`.
+Json model_queue() {
+  Json s = Json::parse(run("daemon status --json").out, nullptr, false);
+  if (!s.is_object() || !s.contains("model") || !s["model"].is_object()) return Json::object();
+  return s["model"].value("queue", Json::object());
+}
+
+template <typename Pred>
+bool wait_until(Pred done, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("Interrupting beluga run on remote:URL cancels the served generation and frees the model") {
+  IsolatedGitConfig git;
+  DaemonHome home;
+  ScratchRepo repo;
+  repo.write("a.txt", "alpha\n");
+  repo.commit_all("initial");
+  const std::string model = synthetic_checkpoint(home);
+  const std::string url = start_serving(home, model);
+  // Far more tokens than the test waits for: the generation is still
+  // running when the client goes away.
+  write_user_config(home, "max_output_tokens = 20000\n");
+  const std::string out = home.file("events.jsonl");
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, STDIN_FILENO);
+    const std::string remote = "remote:" + url;
+    const std::string ws = repo.root().string();
+    ::execl(BELUGA_BINARY, BELUGA_BINARY, "run", "say hi", "--model", remote.c_str(), "--workspace", ws.c_str(),
+            "--json", "--max-steps", "1", "--no-think", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The request is on the model once text streams back to the agent.
+  const bool generating = wait_until([&] { return read_text(out).find("\"assistant_text\"") != std::string::npos; });
+  if (!generating) ::kill(pid, SIGKILL);
+  REQUIRE(generating);
+  CHECK(model_queue().value("running", 0) == 1);
+  REQUIRE(::kill(pid, SIGINT) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  auto events = json_lines(read_text(out));
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back()["stop_reason"] == "cancelled");
+  // The server saw the connection close: the generation stopped and the
+  // model is free (nobody waits, nothing runs), long before 20000 tokens.
+  CHECK(wait_until([] {
+    Json q = model_queue();
+    return q.value("running", 1) == 0 && q.value("waiting", 1) == 0;
+  }));
+  CHECK(wait_until([&] { return home.log().find("cancelled") != std::string::npos; }));
+  CHECK(home.log().find(" done") == std::string::npos);
 }
