@@ -17,9 +17,7 @@
 #include <mutex>
 #include <thread>
 
-#include "daemon/rpc/asio.h"  // Beast's buffers are Asio's; <utility> first (asio.h)
-
-#include <boost/beast/http.hpp>
+#include "tools/http/beast.h"  // Asio and Beast, <utility> first
 
 #include "daemon/log.h"
 

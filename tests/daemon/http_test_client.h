@@ -6,10 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/rpc/asio.h"
-
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "tools/http/beast.h"
 #include <nlohmann/json.hpp>
 
 namespace beluga::testing {
