@@ -447,28 +447,7 @@ class AnthropicMessages final : public ApiFormat {
   Result<ChatRequest> parse(const json& body) const override {
     if (!body.is_object()) return make_error("the request body must be a JSON object");
     ChatRequest request;
-    auto model = optional_string(body, "model", "");
-    if (!model.ok()) return model.error();
-    if (!model->has_value() || (*model)->empty()) return make_error("model: required");
-    request.model = **model;
-
-    auto max_tokens = optional_integer(body, "max_tokens", "");
-    if (!max_tokens.ok()) return max_tokens.error();
-    if (!max_tokens->has_value()) return make_error("max_tokens: required");
-    if (**max_tokens < 1) return make_error("max_tokens: must be at least 1");
-    request.max_tokens = **max_tokens;
-
-    auto stream = optional_bool(body, "stream", "");
-    if (!stream.ok()) return stream.error();
-    request.stream = stream->value_or(false);
-
-    auto temperature = optional_number(body, "temperature", "");
-    if (!temperature.ok()) return temperature.error();
-    if (temperature->has_value()) {
-      auto checked = checked_temperature(**temperature, "temperature");
-      if (!checked.ok()) return checked.error();
-      request.temperature = *checked;
-    }
+    if (Status s = read_common_members(body, "max_tokens", /*max_tokens_required=*/true, request); !s) return s.error();
 
     if (const json* stops = member(body, "stop_sequences")) {
       if (!stops->is_array()) return make_error("stop_sequences: expected an array of strings");

@@ -108,4 +108,33 @@ Result<float> checked_temperature(double value, const std::string& path) {
   return static_cast<float>(value);
 }
 
+Status read_common_members(const nlohmann::json& body, const std::string& max_tokens_key, bool max_tokens_required,
+                           ChatRequest& request) {
+  auto model = optional_string(body, "model", "");
+  if (!model.ok()) return model.error();
+  if (!model->has_value() || (*model)->empty()) return make_error("model: required");
+  request.model = **model;
+
+  auto max_tokens = optional_integer(body, max_tokens_key, "");
+  if (!max_tokens.ok()) return max_tokens.error();
+  if (!max_tokens->has_value() && max_tokens_required) return make_error(max_tokens_key + ": required");
+  if (max_tokens->has_value()) {
+    if (**max_tokens < 1) return make_error(max_tokens_key + ": must be at least 1");
+    request.max_tokens = **max_tokens;
+  }
+
+  auto stream = optional_bool(body, "stream", "");
+  if (!stream.ok()) return stream.error();
+  request.stream = stream->value_or(false);
+
+  auto temperature = optional_number(body, "temperature", "");
+  if (!temperature.ok()) return temperature.error();
+  if (temperature->has_value()) {
+    auto checked = checked_temperature(**temperature, "temperature");
+    if (!checked.ok()) return checked.error();
+    request.temperature = *checked;
+  }
+  return {};
+}
+
 }  // namespace beluga::daemon::http

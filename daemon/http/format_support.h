@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/http/chat_api.h"
 #include "engine/base/result.h"
 
 namespace beluga::daemon::http {
@@ -47,5 +48,12 @@ nlohmann::json arguments_object(const std::string& arguments);
 
 // A temperature request value checked to [0, 2].
 Result<float> checked_temperature(double value, const std::string& path);
+
+// The members both formats read alike into `request`: "model" (required,
+// non-empty), the answer's length limit under `max_tokens_key` (at least 1;
+// an error when absent and `max_tokens_required`), "stream" and
+// "temperature".
+Status read_common_members(const nlohmann::json& body, const std::string& max_tokens_key, bool max_tokens_required,
+                           ChatRequest& request);
 
 }  // namespace beluga::daemon::http

@@ -313,27 +313,8 @@ Result<ChatRequest> parse_responses_request(const json& body) {
   if (background->value_or(false)) return make_error("background: background responses are not supported by beluga");
 
   ChatRequest request;
-  auto model = optional_string(body, "model", "");
-  if (!model.ok()) return model.error();
-  if (!model->has_value() || (*model)->empty()) return make_error("model: required");
-  request.model = **model;
-
-  auto max_tokens = optional_integer(body, "max_output_tokens", "");
-  if (!max_tokens.ok()) return max_tokens.error();
-  if (max_tokens->has_value()) {
-    if (**max_tokens < 1) return make_error("max_output_tokens: must be at least 1");
-    request.max_tokens = **max_tokens;
-  }
-  auto stream = optional_bool(body, "stream", "");
-  if (!stream.ok()) return stream.error();
-  request.stream = stream->value_or(false);
-  auto temperature = optional_number(body, "temperature", "");
-  if (!temperature.ok()) return temperature.error();
-  if (temperature->has_value()) {
-    auto checked = checked_temperature(**temperature, "temperature");
-    if (!checked.ok()) return checked.error();
-    request.temperature = *checked;
-  }
+  if (Status s = read_common_members(body, "max_output_tokens", /*max_tokens_required=*/false, request); !s)
+    return s.error();
   auto store = optional_bool(body, "store", "");  // accepted; nothing is stored either way
   if (!store.ok()) return store.error();
   auto user = optional_string(body, "user", "");
