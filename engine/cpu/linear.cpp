@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/cpu/linear_kernels.h"
+#include "engine/cpu/linear_pairs.h"
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/model/dtype.h"
@@ -129,6 +130,32 @@ kernels::LinearArgs kernel_args(const LinearWeight& w, const float* x, int64_t r
 
 bool simd_shape(const kernels::LinearArgs& a) { return a.block_cols % 16 == 0 && a.in % a.block_cols == 0; }
 
+// Which kernel runs, by summation order:
+//   pairs (linear_pairs.h): FP8/FP4 weights with e4m3-rounded inputs, on
+//     CPUs with AVX-512 BF16 and VBMI, or the same order in plain C++;
+//   lanes (linear.h): everything else, with AVX-512, AVX2 or plain C++.
+// kFast takes the pairs order where this CPU runs it in SIMD, so kPortable
+// (kFast's order without SIMD) does too; kAvx2 and kPortableLanes always
+// take the lanes order.
+enum class Path { kPairsSimd, kPairsPortable, kAvx512, kAvx2, kPortable };
+
+Path choose_path(const kernels::LinearArgs& a, ActivationQuant mode, LinearKernel kernel) {
+  const bool pairs = mode == ActivationQuant::kAsWeight && kernels::pairs_shape(a.storage, a.in, a.block_cols) &&
+                     kernels::avx512_bf16_available();
+  const bool simd = kernels::avx2_available() && simd_shape(a);
+  switch (kernel) {
+    case LinearKernel::kFast:
+      if (pairs) return Path::kPairsSimd;
+      if (simd) return kernels::avx512_available() ? Path::kAvx512 : Path::kAvx2;
+      return Path::kPortable;
+    case LinearKernel::kPortable: return pairs ? Path::kPairsPortable : Path::kPortable;
+    case LinearKernel::kAvx2: return simd ? Path::kAvx2 : Path::kPortable;
+    case LinearKernel::kPortableLanes:
+    case LinearKernel::kReference: break;
+  }
+  return Path::kPortable;
+}
+
 }  // namespace
 
 bool linear_uses_simd(const LinearWeight& w) {
@@ -158,13 +185,25 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
   base.row0 = row_begin;
   base.out = row_count;
+  const Path path = choose_path(base, mode, kernel);
+  if (path == Path::kPairsSimd) {
+    // The calling thread's, grown and never shrunk, like `quantised`.
+    thread_local std::vector<uint16_t> arranged;
+    thread_local std::vector<float> arranged_f32;
+    if (rows == 1) {
+      arranged.resize(std::max(arranged.size(), static_cast<size_t>(w.in)));
+      kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, arranged.data());
+      base.xb = arranged.data();
+    } else {
+      arranged_f32.resize(std::max(arranged_f32.size(), static_cast<size_t>(rows * w.in)));
+      kernels::arrange_pairs_inputs_f32(w.storage, input.data(), rows, w.in, arranged_f32.data());
+      base.xf = arranged_f32.data();
+    }
+  }
   struct Call {
     kernels::LinearArgs base;
-    bool simd, avx512;
-  } call{base, false, false};
-  call.simd = (kernel == LinearKernel::kFast || kernel == LinearKernel::kAvx2) && kernels::avx2_available() &&
-              simd_shape(base);
-  call.avx512 = call.simd && kernel == LinearKernel::kFast && kernels::avx512_available();
+    Path path;
+  } call{base, path};
   // One reference captured: the closure fits std::function's local storage,
   // so the call allocates nothing once the scratch buffers are warm.
   parallel_for(row_count, 64, [&call](int64_t begin, int64_t end) {
@@ -185,12 +224,14 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
       a.acc = acc.data();
       a.wbuf = wbuf.data();
     }
-    if (call.avx512)
-      kernels::linear_rows_avx512(a, begin, end);
-    else if (call.simd)
-      kernels::linear_rows_avx2(a, begin, end);
-    else
-      kernels::linear_rows_portable(a, begin, end);
+    switch (call.path) {
+      case Path::kPairsSimd:
+        return kernels::linear_rows_avx512_bf16(a, begin, end);
+      case Path::kPairsPortable: return kernels::linear_rows_pairs_portable(a, begin, end);
+      case Path::kAvx512: return kernels::linear_rows_avx512(a, begin, end);
+      case Path::kAvx2: return kernels::linear_rows_avx2(a, begin, end);
+      case Path::kPortable: return kernels::linear_rows_portable(a, begin, end);
+    }
   });
 }
 

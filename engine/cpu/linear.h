@@ -19,7 +19,13 @@
 //               the same operations in the same order (bit-identical).
 //               Because block scales are powers of two, this equals the
 //               dot product of the dequantised row summed in that order.
-// The two differ only in summation order (~1e-7 relative).
+//               On CPUs with AVX-512 BF16 and VBMI, FP8/FP4 weights with
+//               e4m3-rounded inputs (kAsWeight) take a second order, the
+//               pairs order of linear_pairs.h: bf16 dot products of the
+//               exactly representable weights and inputs, twice the
+//               multiply-adds per instruction. Which order a weight gets
+//               depends on the CPU, never on the batch or the threads.
+// They differ only in summation order (~1e-7 relative).
 //
 // As in the official `linear()`, an FP8 or FP4 weight first quantises each
 // input row to FP8 e4m3 in blocks of 128 (quant_sim.h); kPlain skips that
@@ -37,8 +43,9 @@ enum class ActivationQuant { kAsWeight, kPlain };
 enum class LinearKernel {
   kFast,
   kReference,
-  kPortable,  // kFast without SIMD, for tests
-  kAvx2,      // kFast without AVX-512, for tests
+  kPortable,       // kFast's summation order without SIMD, for tests
+  kAvx2,           // the lanes order with AVX2 (no AVX-512), for tests
+  kPortableLanes,  // the lanes order without SIMD, for tests
 };
 
 // x: [rows, w.in], y: [rows, w.out] (overwritten).
