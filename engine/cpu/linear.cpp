@@ -131,17 +131,16 @@ kernels::LinearArgs kernel_args(const LinearWeight& w, const float* x, int64_t r
 bool simd_shape(const kernels::LinearArgs& a) { return a.block_cols % 16 == 0 && a.in % a.block_cols == 0; }
 
 // Which kernel runs, by summation order:
-//   pairs (linear_pairs.h): FP8/FP4 weights with e4m3-rounded inputs, on
-//     CPUs with AVX-512 BF16 and VBMI, or the same order in plain C++;
+//   pairs (linear_pairs.h): FP8/FP4/BF16 weights on CPUs with AVX-512 BF16
+//     and VBMI, or the same order in plain C++;
 //   lanes (linear.h): everything else, with AVX-512, AVX2 or plain C++.
 // kFast takes the pairs order where this CPU runs it in SIMD, so kPortable
 // (kFast's order without SIMD) does too; kAvx2 and kPortableLanes always
 // take the lanes order.
 enum class Path { kPairsSimd, kPairsPortable, kAvx512, kAvx2, kPortable };
 
-Path choose_path(const kernels::LinearArgs& a, ActivationQuant mode, LinearKernel kernel) {
-  const bool pairs = mode == ActivationQuant::kAsWeight && kernels::pairs_shape(a.storage, a.in, a.block_cols) &&
-                     kernels::avx512_bf16_available();
+Path choose_path(const kernels::LinearArgs& a, LinearKernel kernel) {
+  const bool pairs = kernels::pairs_shape(a.storage, a.f32, a.in, a.block_cols) && kernels::avx512_bf16_available();
   const bool simd = kernels::avx2_available() && simd_shape(a);
   switch (kernel) {
     case LinearKernel::kFast:
@@ -160,6 +159,10 @@ Path choose_path(const kernels::LinearArgs& a, ActivationQuant mode, LinearKerne
 
 bool linear_uses_simd(const LinearWeight& w) {
   return kernels::avx2_available() && simd_shape(kernel_args(w, nullptr, 0, nullptr));
+}
+
+bool linear_uses_pairs(const LinearWeight& w) {
+  return choose_path(kernel_args(w, nullptr, 0, nullptr), LinearKernel::kFast) == Path::kPairsSimd;
 }
 
 void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::span<float> y, ActivationQuant mode,
@@ -185,12 +188,12 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
   base.row0 = row_begin;
   base.out = row_count;
-  const Path path = choose_path(base, mode, kernel);
+  const Path path = choose_path(base, kernel);
   if (path == Path::kPairsSimd) {
     // The calling thread's, grown and never shrunk, like `quantised`.
     thread_local std::vector<uint16_t> arranged;
     thread_local std::vector<float> arranged_f32;
-    if (rows == 1) {
+    if (rows == 1 && mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {  // bf16 values: vdpbf16ps
       arranged.resize(std::max(arranged.size(), static_cast<size_t>(w.in)));
       kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, arranged.data());
       base.xb = arranged.data();

@@ -19,12 +19,13 @@
 //               the same operations in the same order (bit-identical).
 //               Because block scales are powers of two, this equals the
 //               dot product of the dequantised row summed in that order.
-//               On CPUs with AVX-512 BF16 and VBMI, FP8/FP4 weights with
-//               e4m3-rounded inputs (kAsWeight) take a second order, the
-//               pairs order of linear_pairs.h: bf16 dot products of the
-//               exactly representable weights and inputs, twice the
-//               multiply-adds per instruction. Which order a weight gets
-//               depends on the CPU, never on the batch or the threads.
+//               On CPUs with AVX-512 BF16 and VBMI, FP8/FP4 weights (with
+//               128-column groups) take a second order, the pairs order of
+//               linear_pairs.h: weights decoded by byte-table lookups to
+//               bf16, then one e4m3-rounded input row through bf16 dot
+//               products, anything else through float32 FMAs in the same
+//               order. Which order a weight gets depends on the CPU, never
+//               on the batch or the threads.
 // They differ only in summation order (~1e-7 relative).
 //
 // As in the official `linear()`, an FP8 or FP4 weight first quantises each
@@ -58,8 +59,10 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
                       int64_t rows, std::span<float> y, ActivationQuant mode = ActivationQuant::kAsWeight,
                       LinearKernel kernel = LinearKernel::kFast);
 
-// Whether kFast uses SIMD on this machine for this weight.
+// Whether kFast uses SIMD on this machine for this weight, and whether it
+// takes the pairs order (AVX-512 BF16) for it.
 bool linear_uses_simd(const LinearWeight& w);
+bool linear_uses_pairs(const LinearWeight& w);
 
 // Dequantises rows [row_begin, row_end) of W into out ([n, w.in]).
 void dequantize_rows(const LinearWeight& w, int64_t row_begin, int64_t row_end, std::span<float> out);

@@ -89,7 +89,9 @@ struct Tables {
 template <int Kind>
 BELUGA_AVX512_BF16 inline Tables load_tables() {
   Tables t;
-  if (Kind == kKindFP8) {
+  if (Kind == kKindBF16) {  // nothing to look up
+    t.a = t.b = t.c = t.d = _mm512_setzero_si512();
+  } else if (Kind == kKindFP8) {
     t.a = _mm512_load_si512(kFp8Tables.low);
     t.b = _mm512_load_si512(kFp8Tables.low + 64);
     t.c = _mm512_load_si512(kFp8Tables.high);
@@ -103,12 +105,14 @@ BELUGA_AVX512_BF16 inline Tables load_tables() {
   return t;
 }
 
-inline constexpr int64_t group_bytes(int kind) { return kind == kKindFP8 ? 128 : 64; }
+inline constexpr int64_t group_bytes(int kind) { return kind == kKindFP8 ? 128 : kind == kKindFP4 ? 64 : 256; }
 
 // One group (128 columns) of a weight row as the four steps' bf16 operands.
 template <int Kind>
 BELUGA_AVX512_BF16 inline void decode_group(const Tables& t, const uint8_t* src, __m512i w[4]) {
-  if (Kind == kKindFP8) {
+  if (Kind == kKindBF16) {
+    for (int s = 0; s < kPairsSteps; ++s) w[s] = _mm512_loadu_si512(src + 64 * s);
+  } else if (Kind == kKindFP8) {
     const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int half = 0; half < 2; ++half) {
       const __m512i bytes = _mm512_loadu_si512(src + 64 * half);
@@ -134,6 +138,7 @@ BELUGA_AVX512_BF16 inline void decode_group(const Tables& t, const uint8_t* src,
 // The lanes' multipliers for group g of a row with these scale bytes.
 template <int Kind>
 BELUGA_AVX512_BF16 inline __m512 group_multipliers(const uint8_t* scales, int64_t g, const float* e8m0) {
+  if (Kind == kKindBF16) return _mm512_set1_ps(1.0f);
   if (Kind == kKindFP8) return _mm512_set1_ps(e8m0[scales[g]]);
   const uint8_t* s = scales + 4 * g;  // lanes 4L .. 4L + 3 take block 4g + L
   __m512 m = _mm512_set1_ps(e8m0[s[0]]);
@@ -189,6 +194,48 @@ BELUGA_AVX512_BF16 void one_row_tile(const LinearArgs& a, int64_t o0, const uint
     }
   }
   #pragma GCC unroll 16
+  for (int t = 0; t < Tile; ++t) a.y[o0 + t] = reduce(acc[t]);
+}
+
+// One input row of any float32 values (kPlain: not rounded to e4m3, so
+// not bf16): the same order with float32 FMAs, the weights split into odd
+// and even floats as in rows_tile, the inputs from a.xf.
+template <int Kind, int Tile>
+BELUGA_AVX512_BF16 void one_row_tile_fma(const LinearArgs& a, int64_t o0, const uint8_t* next) {
+  const Tables tables = load_tables<Kind>();
+  const float* e8m0 = e8m0_values();
+  const __m512i high_words = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  const uint8_t* rows[Tile];
+  const uint8_t* scales[Tile];
+  __m512 acc[Tile];
+#pragma GCC unroll 16
+  for (int t = 0; t < Tile; ++t) {
+    rows[t] = weight_row(a, o0 + t);
+    scales[t] = scale_row(a, o0 + t);
+    acc[t] = _mm512_setzero_ps();
+  }
+  const int64_t groups = a.in / kPairsGroup;
+  for (int64_t g = 0; g < groups; ++g) {
+    if (next)
+      for (int64_t line = 0; line < Tile * group_bytes(Kind); line += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next + g * Tile * group_bytes(Kind) + line), _MM_HINT_T0);
+    const float* x = a.xf + g * kPairsGroup;
+#pragma GCC unroll 16
+    for (int t = 0; t < Tile; ++t) {
+      __m512i w[kPairsSteps];
+      decode_group<Kind>(tables, rows[t] + g * group_bytes(Kind), w);
+      __m512 p = _mm512_setzero_ps();
+#pragma GCC unroll 16
+      for (int s = 0; s < kPairsSteps; ++s) {
+        p = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w[s], high_words)),
+                            _mm512_loadu_ps(x + s * kPairsWords), p);
+        p = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w[s], 16)),
+                            _mm512_loadu_ps(x + s * kPairsWords + kLanes), p);
+      }
+      acc[t] = _mm512_fmadd_ps(p, group_multipliers<Kind>(scales[t], g, e8m0), acc[t]);
+    }
+  }
+#pragma GCC unroll 16
   for (int t = 0; t < Tile; ++t) a.y[o0 + t] = reduce(acc[t]);
 }
 
@@ -261,8 +308,17 @@ BELUGA_AVX512_BF16 void rows_block(const LinearArgs& a, const DecodedChunk& chun
       for (int t = 0; t < Tile; ++t) a.y[(r0 + r) * a.out + o0 + t0 + t] = reduce_lanes(sums + (r * kTileRows + t) * kLanes);
 }
 
+// Prefetches `bytes` from `p` (whole cache lines).
+BELUGA_AVX512_BF16 inline void prefetch(const uint8_t* p, int64_t bytes) {
+  for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
+}
+
+// `next`: the next tile's first weight row (null for none), whose first
+// chunk is prefetched while the last chunk of this tile is applied, as each
+// chunk's successor is: four short row streams do not wake the hardware
+// prefetcher in time.
 template <int Kind, int Tile>
-BELUGA_AVX512_BF16 void rows_tile(const LinearArgs& a, int64_t o0) {
+BELUGA_AVX512_BF16 void rows_tile(const LinearArgs& a, int64_t o0, const uint8_t* next) {
   const Tables tables = load_tables<Kind>();
   const float* e8m0 = e8m0_values();
   const __m512i high_words = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
@@ -276,6 +332,13 @@ BELUGA_AVX512_BF16 void rows_tile(const LinearArgs& a, int64_t o0) {
   const int64_t total = a.in / kPairsGroup;
   for (int64_t g0 = 0; g0 < total; g0 += kChunkGroups) {
     const int64_t groups = total - g0 < kChunkGroups ? total - g0 : kChunkGroups;
+    const int64_t g1 = g0 + groups, next_groups = total - g1 < kChunkGroups ? total - g1 : kChunkGroups;
+    for (int t = 0; t < Tile; ++t) {
+      if (g1 < total)
+        prefetch(rows[t] + g1 * group_bytes(Kind), next_groups * group_bytes(Kind));
+      else if (next)
+        prefetch(next + t * (a.in / kPairsGroup) * group_bytes(Kind), groups * group_bytes(Kind));
+    }
     for (int t = 0; t < Tile; ++t)
       for (int64_t g = 0; g < groups; ++g) {
         __m512i w[kPairsSteps];
@@ -305,12 +368,15 @@ template <int Kind>
 BELUGA_AVX512_BF16 void rows_range(const LinearArgs& a, int64_t begin, int64_t end) {
   static_assert(kTileRows == 4);
   int64_t o0 = begin;
-  if (a.rows == 1) {
+  if (a.rows == 1 && a.xb && Kind != kKindBF16) {
     for (; o0 + 4 <= end; o0 += 4) one_row_tile<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
     for (; o0 < end; ++o0) one_row_tile<Kind, 1>(a, o0, nullptr);
+  } else if (a.rows == 1) {
+    for (; o0 + 4 <= end; o0 += 4) one_row_tile_fma<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
+    for (; o0 < end; ++o0) one_row_tile_fma<Kind, 1>(a, o0, nullptr);
   } else {
-    for (; o0 + 4 <= end; o0 += 4) rows_tile<Kind, 4>(a, o0);
-    for (; o0 < end; ++o0) rows_tile<Kind, 1>(a, o0);
+    for (; o0 + 4 <= end; o0 += 4) rows_tile<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
+    for (; o0 < end; ++o0) rows_tile<Kind, 1>(a, o0, nullptr);
   }
 }
 
@@ -323,8 +389,11 @@ bool avx512_bf16_available() {
 }
 
 BELUGA_AVX512_BF16 void linear_rows_avx512_bf16(const LinearArgs& a, int64_t begin, int64_t end) {
-  if (a.storage == WeightStorage::kFP8) return rows_range<kKindFP8>(a, begin, end);
-  return rows_range<kKindFP4>(a, begin, end);
+  switch (a.storage) {
+    case WeightStorage::kFP8: return rows_range<kKindFP8>(a, begin, end);
+    case WeightStorage::kFP4: return rows_range<kKindFP4>(a, begin, end);
+    case WeightStorage::kBF16: return rows_range<kKindBF16>(a, begin, end);
+  }
 }
 
 #else  // not x86-64 with GCC/Clang

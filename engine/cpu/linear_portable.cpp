@@ -173,9 +173,10 @@ void linear_rows_pairs_portable(const LinearArgs& a, int64_t begin, int64_t end)
       float acc[kLanes] = {};
       for (int64_t g = 0; g < groups; ++g) {
         const int64_t c0 = g * kPairsGroup;
-        // True weight values: the unit tables' FP8 x 256, FP4 / 2 (exact).
+        // True weight values: the unit tables' FP8 x 256, FP4 / 2 (exact), BF16 as is.
         decode_block(a, o, c0, kPairsGroup, w);
-        for (float& v : w) v *= a.storage == WeightStorage::kFP8 ? 256.0f : 0.5f;
+        if (a.storage != WeightStorage::kBF16)
+          for (float& v : w) v *= a.storage == WeightStorage::kFP8 ? 256.0f : 0.5f;
         float p[kLanes] = {};
         for (int s = 0; s < kPairsSteps; ++s)
           for (int j = 0; j < kLanes; ++j) {
@@ -183,7 +184,10 @@ void linear_rows_pairs_portable(const LinearArgs& a, int64_t begin, int64_t end)
             p[j] = std::fma(w[odd], x[c0 + odd], p[j]);
             p[j] = std::fma(w[even], x[c0 + even], p[j]);
           }
-        for (int j = 0; j < kLanes; ++j) acc[j] = std::fma(p[j], e8m0[scales[pairs_scale_block(a.storage, g, j)]], acc[j]);
+        for (int j = 0; j < kLanes; ++j) {
+          const float multiplier = scales ? e8m0[scales[pairs_scale_block(a.storage, g, j)]] : 1.0f;
+          acc[j] = std::fma(p[j], multiplier, acc[j]);
+        }
       }
       a.y[r * a.out + o] = reduce_lanes(acc);
     }
