@@ -132,7 +132,6 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
 
   std::vector<float> o(n * static_cast<size_t>(heads * hd));
   std::vector<float> entry(static_cast<size_t>(std::max(hd, ihd)));
-  std::vector<float> scores;
   std::vector<const float*> keys;
   const float softmax_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   for (size_t r = 0; r < n; ++r) {
@@ -173,17 +172,19 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       std::vector<int64_t> chosen;
       if (iw) {
         std::vector<float> index_score(static_cast<size_t>(available), 0.0f);
-        for (int64_t j = 0; j < available; ++j) {
-          const float* k = s.indexer.entries.data() + j * ihd;
-          float total = 0.0f;
-          for (int64_t h = 0; h < ih; ++h) {
-            const float* qh = iq.data() + (r * ih + h) * ihd;
-            float dot = 0.0f;
-            for (int64_t i = 0; i < ihd; ++i) dot += qh[i] * k[i];
-            total += std::max(dot, 0.0f) * iweights[r * ih + h];
+        // Entries are independent: split across the pool (long contexts
+        // have hundreds of thousands).
+        cpu::parallel_for(available, 256, [&](int64_t begin, int64_t end) {
+          for (int64_t j = begin; j < end; ++j) {
+            const float* k = s.indexer.entries.data() + j * ihd;
+            float total = 0.0f;
+            for (int64_t h = 0; h < ih; ++h) {
+              const float dot = cpu::dot(iq.data() + (r * ih + h) * ihd, k, ihd);
+              total += std::max(dot, 0.0f) * iweights[r * ih + h];
+            }
+            index_score[static_cast<size_t>(j)] = total;
           }
-          index_score[static_cast<size_t>(j)] = total;
-        }
+        });
         chosen.resize(static_cast<size_t>(available));
         std::iota(chosen.begin(), chosen.end(), 0);
         const size_t keep = static_cast<size_t>(std::min<int64_t>(c.index_topk, available));
@@ -200,26 +201,26 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       for (int64_t j : chosen) keys.push_back(s.compressor.entries.data() + j * hd);
     }
 
-    scores.resize(keys.size());
-    for (int64_t h = 0; h < heads; ++h) {
-      const float* qh = q.data() + (r * heads + h) * hd;
-      float peak = w.attn_sink[static_cast<size_t>(h)];
-      for (size_t k = 0; k < keys.size(); ++k) {
-        float dot = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) dot += qh[i] * keys[k][i];
-        scores[k] = dot * softmax_scale;
-        peak = std::max(peak, scores[k]);
+    // Heads are independent: split across the pool. Each thread scores
+    // into its own buffer (thread_local here is the running thread's).
+    cpu::parallel_for(heads, 8, [&](int64_t h0, int64_t h1) {
+      thread_local std::vector<float> scores;
+      scores.resize(keys.size());
+      for (int64_t h = h0; h < h1; ++h) {
+        const float* qh = q.data() + (r * heads + h) * hd;
+        float peak = w.attn_sink[static_cast<size_t>(h)];
+        for (size_t k = 0; k < keys.size(); ++k) {
+          scores[k] = cpu::dot(qh, keys[k], hd) * softmax_scale;
+          peak = std::max(peak, scores[k]);
+        }
+        float total = std::exp(w.attn_sink[static_cast<size_t>(h)] - peak);
+        for (float& v : scores) total += v = std::exp(v - peak);
+        float* oh = o.data() + (r * heads + h) * hd;
+        std::fill(oh, oh + hd, 0.0f);
+        for (size_t k = 0; k < keys.size(); ++k) cpu::add_scaled(oh, scores[k] / total, keys[k], hd);
+        block.rope.apply(std::span<float>(oh + nope, static_cast<size_t>(rd)), p, /*inverse=*/true);
       }
-      float total = std::exp(w.attn_sink[static_cast<size_t>(h)] - peak);
-      for (float& v : scores) total += v = std::exp(v - peak);
-      float* oh = o.data() + (r * heads + h) * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      for (size_t k = 0; k < keys.size(); ++k) {
-        const float weight = scores[k] / total;
-        for (int64_t i = 0; i < hd; ++i) oh[i] += weight * keys[k][i];
-      }
-      block.rope.apply(std::span<float>(oh + nope, static_cast<size_t>(rd)), p, /*inverse=*/true);
-    }
+    });
   }
 
   // Grouped low-rank output: group g of the heads goes through rows
