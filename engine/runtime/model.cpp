@@ -35,7 +35,8 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
                       std::span<const float> streams, size_t rows, std::vector<float>& out) const {
   const ModelConfig& c = config();
   const size_t dim = static_cast<size_t>(c.hidden_size), width = dim * static_cast<size_t>(c.hc_mult);
-  std::vector<float> reduced(rows * dim);
+  thread_local std::vector<float> reduced;  // reused: no allocation per step once warm
+  reduced.resize(rows * dim);
   for (size_t r = 0; r < rows; ++r) {
     std::span<float> y(reduced.data() + r * dim, dim);
     hyper_head(c, hc_head, streams.subspan(r * width, width), y);
@@ -49,8 +50,18 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
                                                 const ForwardOptions& options) const {
   const ModelConfig& c = config();
   const size_t dim = static_cast<size_t>(c.hidden_size), hc = static_cast<size_t>(c.hc_mult), width = hc * dim;
+  // The step's buffers are the calling thread's, reused: a decode step
+  // allocates nothing but the results it returns, once warm.
+  struct Scratch {
+    std::vector<size_t> first_row;
+    std::vector<float> streams, embedding;
+    std::vector<RowContext> contexts;
+  };
+  thread_local Scratch thread_scratch;
+  Scratch& scratch = thread_scratch;
   // Rows: the chunks' tokens, chunk after chunk.
-  std::vector<size_t> first_row;
+  std::vector<size_t>& first_row = scratch.first_row;
+  first_row.clear();
   size_t rows = 0;
   for (const auto& chunk : chunks) {
     if (Status s = check_tokens(chunk.tokens); !s) return s.error();
@@ -59,9 +70,12 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     first_row.push_back(rows);
     rows += chunk.tokens.size();
   }
-  std::vector<float> streams(rows * width);
-  std::vector<float> embedding(dim);
-  std::vector<RowContext> contexts(rows);
+  std::vector<float>& streams = scratch.streams;
+  std::vector<float>& embedding = scratch.embedding;
+  std::vector<RowContext>& contexts = scratch.contexts;
+  streams.resize(rows * width);  // every row is written from its embedding below
+  embedding.resize(dim);
+  contexts.assign(rows, RowContext{});
   for (size_t i = 0; i < chunks.size(); ++i)
     for (size_t t = 0; t < chunks[i].tokens.size(); ++t) {
       const size_t r = first_row[i] + t;
