@@ -173,15 +173,31 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
 void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_count, std::span<const float> x,
                       int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
   std::span<const float> input = x;
-  // The calling thread's scratch, grown and never shrunk: no allocation per
-  // call once warm. Workers only read it, within this call (no task of a
-  // linear calls linear, so a thread helping with queued tasks never
-  // reassigns its own scratch while another reads it).
-  thread_local std::vector<float> quantised;
+  // The calling thread's input buffers (FP8-rounded rows; the same arranged
+  // for the pairs order), reused: no allocation per call once warm. Workers
+  // only read them, within this call (no task of a linear calls linear, so a
+  // thread helping with queued tasks never reassigns its own while another
+  // reads them). After a call of many rows (prefill) they are freed again:
+  // kept, they would hold a chunk's worth of memory for the thread's life
+  // (engine/runtime/scratch.h does the same for the forward).
+  struct InputScratch {
+    std::vector<float> quantised, arranged_f32;
+    std::vector<uint16_t> arranged;
+  };
+  thread_local InputScratch scratch;
+  constexpr int64_t kKeptRows = 16;
+  struct Release {
+    int64_t rows;
+    InputScratch& scratch;
+    ~Release() {
+      if (rows > kKeptRows) scratch = InputScratch();
+    }
+  } release{rows, scratch};
   if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
-    quantised.assign(x.begin(), x.begin() + rows * w.in);
-    for (int64_t r = 0; r < rows; ++r) fp8_quant_dequant(std::span<float>(quantised).subspan(r * w.in, w.in), 128);
-    input = quantised;
+    scratch.quantised.assign(x.begin(), x.begin() + rows * w.in);
+    for (int64_t r = 0; r < rows; ++r)
+      fp8_quant_dequant(std::span<float>(scratch.quantised).subspan(r * w.in, w.in), 128);
+    input = scratch.quantised;
   }
   if (kernel == LinearKernel::kReference) return linear_reference(w, row_begin, row_count, input, rows, y);
 
@@ -190,17 +206,14 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   base.out = row_count;
   const Path path = choose_path(base, kernel);
   if (path == Path::kPairsSimd) {
-    // The calling thread's, grown and never shrunk, like `quantised`.
-    thread_local std::vector<uint16_t> arranged;
-    thread_local std::vector<float> arranged_f32;
     if (rows == 1 && mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {  // bf16 values: vdpbf16ps
-      arranged.resize(std::max(arranged.size(), static_cast<size_t>(w.in)));
-      kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, arranged.data());
-      base.xb = arranged.data();
+      scratch.arranged.resize(std::max(scratch.arranged.size(), static_cast<size_t>(w.in)));
+      kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, scratch.arranged.data());
+      base.xb = scratch.arranged.data();
     } else {
-      arranged_f32.resize(std::max(arranged_f32.size(), static_cast<size_t>(rows * w.in)));
-      kernels::arrange_pairs_inputs_f32(w.storage, input.data(), rows, w.in, arranged_f32.data());
-      base.xf = arranged_f32.data();
+      scratch.arranged_f32.resize(std::max(scratch.arranged_f32.size(), static_cast<size_t>(rows * w.in)));
+      kernels::arrange_pairs_inputs_f32(w.storage, input.data(), rows, w.in, scratch.arranged_f32.data());
+      base.xf = scratch.arranged_f32.data();
     }
   }
   struct Call {

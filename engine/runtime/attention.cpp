@@ -27,6 +27,7 @@
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/runtime/block.h"
+#include "engine/runtime/scratch.h"
 
 namespace beluga {
 namespace {
@@ -268,6 +269,7 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       std::copy_n(part.data() + r * rank, rank, low.data() + r * groups * rank + g * rank);
   }
   cpu::linear(w.wo_b, low, static_cast<int64_t>(n), out);
+  release_after_large_call(n, qr, q, kv, ckv, cscore, iq, iweights, ikv, iscore, o, low, slice, part);
 }
 
 }  // namespace beluga

@@ -11,6 +11,7 @@
 //   sub-layer input x = sum_j pre[j] h[j];  h'[k] = post[k] f(x) + sum_j comb[j][k] h[j]
 
 #include "engine/runtime/block.h"
+#include "engine/runtime/scratch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -155,6 +156,7 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
             [&](std::span<const float> in, std::span<float> out) { attention_forward(block, in, rows, out, choices); });
   sub_layer(block.weights.hc_ffn, block.weights.ffn_norm,
             [&](std::span<const float> in, std::span<float> out) { moe_forward(block, in, rows, out, choices); });
+  release_after_large_call(n, x, y, scratch.mixes_per_row);
 }
 
 }  // namespace beluga

@@ -4,6 +4,7 @@
 
 #include "engine/cpu/linear.h"
 #include "engine/cpu/ops.h"
+#include "engine/runtime/scratch.h"
 
 namespace beluga {
 
@@ -44,6 +45,7 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
   }
   out.resize(rows * static_cast<size_t>(c.vocab_size));
   cpu::linear(weights_->head(), reduced, static_cast<int64_t>(rows), out, cpu::ActivationQuant::kPlain);
+  release_after_large_call(rows, reduced);
 }
 
 Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> chunks,
@@ -119,6 +121,7 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     if (options.keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
+  release_after_large_call(rows, scratch.streams, scratch.contexts);
   return results;
 }
 

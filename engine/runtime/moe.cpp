@@ -14,6 +14,7 @@
 #include "engine/cpu/linear.h"
 #include "engine/cpu/ops.h"
 #include "engine/runtime/block.h"
+#include "engine/runtime/scratch.h"
 
 namespace beluga {
 namespace {
@@ -43,6 +44,7 @@ void run_expert(const ExpertWeights& e, std::span<const float> x, size_t count, 
   cpu::linear(e.w2, gate, static_cast<int64_t>(count), down);
   for (size_t r = 0; r < count; ++r)
     for (int64_t i = 0; i < dim; ++i) out_rows[r][i] += down[r * dim + i];
+  release_after_large_call(count, gate, up, down);
 }
 
 // The buffers of one moe_forward call, kept per thread so that a decode
@@ -141,6 +143,7 @@ void moe_forward(const BlockContext& block, std::span<const float> x, std::span<
     scratch.ones.assign(n, 1.0f);
     run_expert(w.shared[0], x, n, scratch.ones, limit, targets, dim);
   }
+  release_after_large_call(n, logits, gathered);
 }
 
 }  // namespace beluga
