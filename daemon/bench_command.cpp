@@ -80,7 +80,6 @@ int run_prefill(const BenchOptions& o) {
     std::printf("%s\n", json{{"tokens_per_s", tps},
                              {"seconds", *seconds},
                              {"openblas_seconds", have ? json(ref.seconds) : json(nullptr)},
-                             {"openblas_core", have ? json(bench::openblas_core()) : json(nullptr)},
                              {"gemm_efficiency", have ? json(ref.seconds / *seconds) : json(nullptr)}}
                             .dump()
                             .c_str());
