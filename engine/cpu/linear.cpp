@@ -206,8 +206,11 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
   base.out = row_count;
   const Path path = choose_path(base, kernel);
   if (path == Path::kPairsSimd) {
-    if (rows == 1 && mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {  // bf16 values: vdpbf16ps
-      scratch.arranged.resize(std::max(scratch.arranged.size(), static_cast<size_t>(w.in)));
+    // A few rows of bf16 values (e4m3-rounded inputs): vdpbf16ps, weights
+    // decoded once per tile in registers; more rows: float32 FMAs.
+    constexpr int64_t kDotRows = 4;
+    if (rows <= kDotRows && mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
+      scratch.arranged.resize(std::max(scratch.arranged.size(), static_cast<size_t>(rows * w.in)));
       kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, scratch.arranged.data());
       base.xb = scratch.arranged.data();
     } else {

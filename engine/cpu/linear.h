@@ -22,9 +22,9 @@
 //               On CPUs with AVX-512 BF16 and VBMI, FP8/FP4 weights (with
 //               128-column groups) take a second order, the pairs order of
 //               linear_pairs.h: weights decoded by byte-table lookups to
-//               bf16, then one e4m3-rounded input row through bf16 dot
-//               products, anything else through float32 FMAs in the same
-//               order. Which order a weight gets depends on the CPU, never
+//               bf16, then up to four e4m3-rounded input rows through
+//               bf16 dot products, anything else through float32 FMAs in
+//               the same order. Which order a weight gets depends on the CPU, never
 //               on the batch or the threads.
 // They differ only in summation order (~1e-7 relative).
 //

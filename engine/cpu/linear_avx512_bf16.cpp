@@ -157,44 +157,59 @@ BELUGA_AVX512_BF16 inline float reduce(__m512 acc) {
   return reduce_lanes(lanes);
 }
 
-// One input row (decode): Tile weight rows decoded straight into registers.
-// Weight rows are contiguous, so while it reads these Tile rows it
-// prefetches the next Tile rows (`next`, null for none) at the same pace:
-// four or eight rows' streams of 2-4 KiB each are too short for the
+// A few input rows (decode; R <= kDotRows sequences decoded together):
+// Tile weight rows decoded straight into registers and applied to each row
+// through vdpbf16ps. Weight rows are contiguous, so while it reads these
+// Tile rows it prefetches the next Tile rows (`next`, null for none) at the
+// same pace: four rows' streams of 2-4 KiB each are too short for the
 // hardware prefetcher to get ahead of memory.
-template <int Kind, int Tile>
-BELUGA_AVX512_BF16 void one_row_tile(const LinearArgs& a, int64_t o0, const uint8_t* next) {
+inline constexpr int64_t kDotRows = 4;
+
+template <int Kind, int Tile, int R>
+BELUGA_AVX512_BF16 void dot_rows_tile(const LinearArgs& a, int64_t o0, const uint8_t* next) {
   const Tables tables = load_tables<Kind>();
   const float* e8m0 = e8m0_values();
   const uint8_t* rows[Tile];
   const uint8_t* scales[Tile];
-  __m512 acc[Tile];
-  #pragma GCC unroll 16
+  __m512 acc[R][Tile];
+#pragma GCC unroll 16
   for (int t = 0; t < Tile; ++t) {
     rows[t] = weight_row(a, o0 + t);
     scales[t] = scale_row(a, o0 + t);
-    acc[t] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) acc[r][t] = _mm512_setzero_ps();
   }
   const int64_t groups = a.in / kPairsGroup;
   for (int64_t g = 0; g < groups; ++g) {
     if (next)
       for (int64_t line = 0; line < Tile * group_bytes(Kind); line += 64)
         _mm_prefetch(reinterpret_cast<const char*>(next + g * Tile * group_bytes(Kind) + line), _MM_HINT_T0);
-    __m512i x[kPairsSteps];
-    #pragma GCC unroll 16
-    for (int s = 0; s < kPairsSteps; ++s) x[s] = _mm512_loadu_si512(a.xb + g * kPairsGroup + s * kPairsWords);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int t = 0; t < Tile; ++t) {
       __m512i w[kPairsSteps];
       decode_group<Kind>(tables, rows[t] + g * group_bytes(Kind), w);
-      __m512 p = dot(_mm512_setzero_ps(), w[0], x[0]);
-      #pragma GCC unroll 16
-      for (int s = 1; s < kPairsSteps; ++s) p = dot(p, w[s], x[s]);
-      acc[t] = _mm512_fmadd_ps(p, group_multipliers<Kind>(scales[t], g, e8m0), acc[t]);
+      const __m512 m = group_multipliers<Kind>(scales[t], g, e8m0);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const uint16_t* x = a.xb + r * a.in + g * kPairsGroup;
+        __m512 p = dot(_mm512_setzero_ps(), w[0], _mm512_loadu_si512(x));
+#pragma GCC unroll 16
+        for (int s = 1; s < kPairsSteps; ++s) p = dot(p, w[s], _mm512_loadu_si512(x + s * kPairsWords));
+        acc[r][t] = _mm512_fmadd_ps(p, m, acc[r][t]);
+      }
     }
   }
-  #pragma GCC unroll 16
-  for (int t = 0; t < Tile; ++t) a.y[o0 + t] = reduce(acc[t]);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int t = 0; t < Tile; ++t) a.y[r * a.out + o0 + t] = reduce(acc[r][t]);
+}
+
+template <int Kind, int R>
+BELUGA_AVX512_BF16 void dot_rows(const LinearArgs& a, int64_t begin, int64_t end) {
+  int64_t o0 = begin;
+  for (; o0 + 4 <= end; o0 += 4) dot_rows_tile<Kind, 4, R>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
+  for (; o0 < end; ++o0) dot_rows_tile<Kind, 1, R>(a, o0, nullptr);
 }
 
 // One input row of any float32 values (kPlain: not rounded to e4m3, so
@@ -368,9 +383,13 @@ template <int Kind>
 BELUGA_AVX512_BF16 void rows_range(const LinearArgs& a, int64_t begin, int64_t end) {
   static_assert(kTileRows == 4);
   int64_t o0 = begin;
-  if (a.rows == 1 && a.xb && Kind != kKindBF16) {
-    for (; o0 + 4 <= end; o0 += 4) one_row_tile<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
-    for (; o0 < end; ++o0) one_row_tile<Kind, 1>(a, o0, nullptr);
+  if (a.xb && Kind != kKindBF16) {  // a few e4m3-rounded rows (bf16 values), see linear.cpp
+    switch (a.rows) {
+      case 1: return dot_rows<Kind, 1>(a, begin, end);
+      case 2: return dot_rows<Kind, 2>(a, begin, end);
+      case 3: return dot_rows<Kind, 3>(a, begin, end);
+      default: return dot_rows<Kind, 4>(a, begin, end);
+    }
   } else if (a.rows == 1) {
     for (; o0 + 4 <= end; o0 += 4) one_row_tile_fma<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
     for (; o0 < end; ++o0) one_row_tile_fma<Kind, 1>(a, o0, nullptr);

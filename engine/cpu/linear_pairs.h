@@ -9,8 +9,9 @@
 // input row the AVX-512 BF16 dot product (vdpbf16ps: per float lane, two
 // bf16 products added in turn with round-to-nearest, the odd element
 // first) computes the same exact products as float32 multiply-adds with
-// half the instructions. Several input rows, and inputs that are not
-// rounded (ActivationQuant::kPlain), use float32 FMAs in the same order
+// half the instructions (up to four rows share each decoded weight). More
+// input rows, and inputs that are not rounded (ActivationQuant::kPlain),
+// use float32 FMAs in the same order
 // (vdpbf16ps retires half as many multiply-adds per cycle as FMAs, which
 // only pays while decoding the weights dominates). Only the summation
 // order differs from the lanes order (about 1e-7 relative).

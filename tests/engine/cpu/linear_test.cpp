@@ -74,15 +74,20 @@ TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]")
 
 TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][linear]") {
   for (const Shape& s : kShapes) {
-    INFO(s.name);
-    TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
-    const int64_t rows = 13;  // blocks of six and of three input rows, and remainders
-    auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
-    auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
-    for (int64_t r = 0; r < rows; ++r) {
-      std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
-      auto single = run(tw.w, one, 1, cpu::LinearKernel::kFast);
-      CHECK(std::memcmp(single.data(), batch.data() + r * s.out, single.size() * sizeof(float)) == 0);
+    // 2-4 rows: the pairs order's few-rows kernel (vdpbf16ps); 13: blocks
+    // of four, three and six rows with remainders.
+    for (int64_t rows : {2, 3, 4, 13}) {
+      INFO(s.name << ", " << rows << " rows");
+      TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
+      auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
+      auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
+      auto portable = run(tw.w, x, rows, cpu::LinearKernel::kPortable);
+      CHECK(std::memcmp(portable.data(), batch.data(), batch.size() * sizeof(float)) == 0);
+      for (int64_t r = 0; r < rows; ++r) {
+        std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
+        auto single = run(tw.w, one, 1, cpu::LinearKernel::kFast);
+        CHECK(std::memcmp(single.data(), batch.data() + r * s.out, single.size() * sizeof(float)) == 0);
+      }
     }
   }
 }
