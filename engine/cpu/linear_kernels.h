@@ -37,7 +37,8 @@ struct LinearArgs {
   float* acc = nullptr;
   float* wbuf = nullptr;
   // The pairs order only (linear_pairs.h): the inputs arranged, [rows, in]:
-  // as bf16 for one input row, as float32 (odd and even words split) for several.
+  // as bf16 for up to four e4m3-rounded rows, else as float32 (odd and even
+  // words split).
   const uint16_t* xb = nullptr;
   const float* xf = nullptr;
 };
