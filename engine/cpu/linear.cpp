@@ -8,6 +8,7 @@
 #include "engine/cpu/linear_pairs.h"
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/cpu/thread_scratch.h"
 #include "engine/model/dtype.h"
 
 namespace beluga::cpu {
@@ -174,25 +175,16 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
                       int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
   std::span<const float> input = x;
   // The calling thread's input buffers (FP8-rounded rows; the same arranged
-  // for the pairs order), reused: no allocation per call once warm. Workers
-  // only read them, within this call (no task of a linear calls linear, so a
-  // thread helping with queued tasks never reassigns its own while another
-  // reads them). After a call of many rows (prefill) they are freed again:
-  // kept, they would hold a chunk's worth of memory for the thread's life
-  // (engine/runtime/scratch.h does the same for the forward).
+  // for the pairs order), reused: no allocation per call once warm
+  // (thread_scratch.h; Model::forward frees them after a prefill chunk).
+  // Workers only read them, within this call (no task of a linear calls
+  // linear, so a thread helping with queued tasks never reassigns its own
+  // while another reads them).
   struct InputScratch {
     std::vector<float> quantised, arranged_f32;
     std::vector<uint16_t> arranged;
   };
-  thread_local InputScratch scratch;
-  constexpr int64_t kKeptRows = 16;
-  struct Release {
-    int64_t rows;
-    InputScratch& scratch;
-    ~Release() {
-      if (rows > kKeptRows) scratch = InputScratch();
-    }
-  } release{rows, scratch};
+  InputScratch& scratch = thread_scratch<InputScratch>();
   if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
     scratch.quantised.assign(x.begin(), x.begin() + rows * w.in);
     for (int64_t r = 0; r < rows; ++r)

@@ -1,4 +1,5 @@
 #include "engine/cpu/thread_pool.h"
+#include "engine/cpu/thread_scratch.h"
 
 #include <algorithm>
 #include <atomic>
@@ -153,6 +154,22 @@ void parallel_for(int64_t n, int64_t min_per_task, const std::function<void(int6
   }
   std::unique_lock<std::mutex> lock(job.done_mutex);
   job.done.wait(lock, [&] { return job.running == 0; });
+}
+
+}  // namespace beluga::cpu
+
+namespace beluga::cpu {
+namespace {
+std::vector<std::function<void()>>& releasers() {
+  thread_local std::vector<std::function<void()>> list;
+  return list;
+}
+}  // namespace
+
+void on_thread_scratch_release(std::function<void()> release) { releasers().push_back(std::move(release)); }
+
+void release_thread_scratch() {
+  for (auto& release : releasers()) release();
 }
 
 }  // namespace beluga::cpu

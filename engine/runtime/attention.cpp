@@ -26,8 +26,8 @@
 #include "engine/cpu/ops.h"
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/cpu/thread_scratch.h"
 #include "engine/runtime/block.h"
-#include "engine/runtime/scratch.h"
 
 namespace beluga {
 namespace {
@@ -41,10 +41,9 @@ void run_linear(const LinearWeight& w, std::span<const float> x, size_t rows, st
   cpu::linear(w, x, static_cast<int64_t>(rows), y, mode);
 }
 
-// The buffers of one attention_forward call, kept per thread so that a
-// decode step allocates nothing once warm (they grow to the largest chunk
-// the thread has run and stay). Used through a reference: a lambda run on
-// a pool worker must see the calling thread's buffers, not its own.
+// The buffers of one attention_forward call, the calling thread's
+// (cpu/thread_scratch.h): a decode step allocates nothing once warm. Used
+// through references, which the pool's lambdas capture.
 struct AttentionScratch {
   std::vector<float> qr, q, kv, ckv, cscore, iq, iweights, ikv, iscore, o, entry, index_score, low, slice, part;
   std::vector<const float*> keys;
@@ -95,8 +94,7 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
   const int64_t window = c.sliding_window;
   const float eps = static_cast<float>(c.rms_norm_eps);
 
-  thread_local AttentionScratch thread_scratch;
-  AttentionScratch& scratch = thread_scratch;
+  AttentionScratch& scratch = cpu::thread_scratch<AttentionScratch>();
   std::vector<float>& qr = scratch.qr;
   std::vector<float>& q = scratch.q;
   std::vector<float>& kv = scratch.kv;
@@ -269,7 +267,6 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       std::copy_n(part.data() + r * rank, rank, low.data() + r * groups * rank + g * rank);
   }
   cpu::linear(w.wo_b, low, static_cast<int64_t>(n), out);
-  release_after_large_call(n, qr, q, kv, ckv, cscore, iq, iweights, ikv, iscore, o, low, slice, part);
 }
 
 }  // namespace beluga

@@ -11,12 +11,12 @@
 //   sub-layer input x = sum_j pre[j] h[j];  h'[k] = post[k] f(x) + sum_j comb[j][k] h[j]
 
 #include "engine/runtime/block.h"
-#include "engine/runtime/scratch.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "engine/cpu/ops.h"
+#include "engine/cpu/thread_scratch.h"
 
 namespace beluga {
 namespace {
@@ -50,7 +50,10 @@ void hyper_mix_into(const ModelConfig& c, const HyperConnectionWeights& w, std::
                     HyperMix& out) {
   const size_t hc = static_cast<size_t>(c.hc_mult);
   const float eps = static_cast<float>(c.hc_eps);
-  thread_local std::vector<float> mix;
+  struct MixBuffer {
+    std::vector<float> mix;
+  };
+  std::vector<float>& mix = cpu::thread_scratch<MixBuffer>().mix;
   mixes(c, w, streams, mix);
   out.pre.resize(hc);
   out.post.resize(hc);
@@ -95,7 +98,10 @@ void hyper_mix_into(const ModelConfig& c, const HyperConnectionWeights& w, std::
 void hyper_head(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams,
                 std::span<float> out) {
   const size_t hc = static_cast<size_t>(c.hc_mult), dim = static_cast<size_t>(c.hidden_size);
-  thread_local std::vector<float> mix;
+  struct MixBuffer {
+    std::vector<float> mix;
+  };
+  std::vector<float>& mix = cpu::thread_scratch<MixBuffer>().mix;
   mixes(c, w, streams, mix);
   std::fill(out.begin(), out.end(), 0.0f);
   for (size_t j = 0; j < hc; ++j) {
@@ -110,15 +116,13 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
   const size_t hc = static_cast<size_t>(c.hc_mult), dim = static_cast<size_t>(c.hidden_size);
   const size_t n = rows.size();
   const float eps = static_cast<float>(c.rms_norm_eps);
-  // Per-thread buffers, reused across blocks and steps (a decode step
-  // allocates nothing once warm); references, so the lambdas below see the
-  // calling thread's.
+  // The calling thread's buffers, reused across blocks and steps
+  // (cpu/thread_scratch.h); references, so the lambdas below see them.
   struct Scratch {
     std::vector<float> x, y, mixed;
     std::vector<HyperMix> mixes_per_row;
   };
-  thread_local Scratch thread_scratch;
-  Scratch& scratch = thread_scratch;
+  Scratch& scratch = cpu::thread_scratch<Scratch>();
   std::vector<float>& x = scratch.x;
   std::vector<float>& y = scratch.y;
   std::vector<float>& mixed = scratch.mixed;
@@ -156,7 +160,6 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
             [&](std::span<const float> in, std::span<float> out) { attention_forward(block, in, rows, out, choices); });
   sub_layer(block.weights.hc_ffn, block.weights.ffn_norm,
             [&](std::span<const float> in, std::span<float> out) { moe_forward(block, in, rows, out, choices); });
-  release_after_large_call(n, x, y, scratch.mixes_per_row);
 }
 
 }  // namespace beluga

@@ -4,7 +4,7 @@
 
 #include "engine/cpu/linear.h"
 #include "engine/cpu/ops.h"
-#include "engine/runtime/scratch.h"
+#include "engine/cpu/thread_scratch.h"
 
 namespace beluga {
 
@@ -36,7 +36,10 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
                       std::span<const float> streams, size_t rows, std::vector<float>& out) const {
   const ModelConfig& c = config();
   const size_t dim = static_cast<size_t>(c.hidden_size), width = dim * static_cast<size_t>(c.hc_mult);
-  thread_local std::vector<float> reduced;  // reused: no allocation per step once warm
+  struct Reduced {
+    std::vector<float> rows;
+  };
+  std::vector<float>& reduced = cpu::thread_scratch<Reduced>().rows;  // reused: no allocation per step once warm
   reduced.resize(rows * dim);
   for (size_t r = 0; r < rows; ++r) {
     std::span<float> y(reduced.data() + r * dim, dim);
@@ -45,7 +48,6 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
   }
   out.resize(rows * static_cast<size_t>(c.vocab_size));
   cpu::linear(weights_->head(), reduced, static_cast<int64_t>(rows), out, cpu::ActivationQuant::kPlain);
-  release_after_large_call(rows, reduced);
 }
 
 Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> chunks,
@@ -59,8 +61,7 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     std::vector<float> streams, embedding;
     std::vector<RowContext> contexts;
   };
-  thread_local Scratch thread_scratch;
-  Scratch& scratch = thread_scratch;
+  Scratch& scratch = cpu::thread_scratch<Scratch>();
   // Rows: the chunks' tokens, chunk after chunk.
   std::vector<size_t>& first_row = scratch.first_row;
   first_row.clear();
@@ -121,7 +122,7 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     if (options.keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
-  release_after_large_call(rows, scratch.streams, scratch.contexts);
+  if (rows > cpu::kKeptRows) cpu::release_thread_scratch();  // a prefill chunk's buffers go
   return results;
 }
 

@@ -13,8 +13,8 @@
 
 #include "engine/cpu/linear.h"
 #include "engine/cpu/ops.h"
+#include "engine/cpu/thread_scratch.h"
 #include "engine/runtime/block.h"
-#include "engine/runtime/scratch.h"
 
 namespace beluga {
 namespace {
@@ -24,8 +24,14 @@ namespace {
 void run_expert(const ExpertWeights& e, std::span<const float> x, size_t count, std::span<const float> weights,
                 float limit, std::span<float* const> out_rows, int64_t dim) {
   const int64_t inter = e.w1.out;
-  // Per-thread buffers, reused (see MoEScratch).
-  thread_local std::vector<float> gate, up, down;
+  // The calling thread's buffers, reused (cpu/thread_scratch.h).
+  struct Buffers {
+    std::vector<float> gate, up, down;
+  };
+  Buffers& buffers = cpu::thread_scratch<Buffers>();
+  std::vector<float>& gate = buffers.gate;
+  std::vector<float>& up = buffers.up;
+  std::vector<float>& down = buffers.down;
   gate.resize(count * static_cast<size_t>(inter));
   up.resize(gate.size());
   cpu::linear(e.w1, x, static_cast<int64_t>(count), gate);
@@ -44,12 +50,11 @@ void run_expert(const ExpertWeights& e, std::span<const float> x, size_t count, 
   cpu::linear(e.w2, gate, static_cast<int64_t>(count), down);
   for (size_t r = 0; r < count; ++r)
     for (int64_t i = 0; i < dim; ++i) out_rows[r][i] += down[r * dim + i];
-  release_after_large_call(count, gate, up, down);
 }
 
-// The buffers of one moe_forward call, kept per thread so that a decode
-// step allocates nothing once warm (the per-expert lists keep their
-// capacity when cleared).
+// The buffers of one moe_forward call, the calling thread's
+// (cpu/thread_scratch.h): a decode step allocates nothing once warm (the
+// per-expert lists keep their capacity when cleared).
 struct MoEScratch {
   std::vector<float> logits, score, biased, weights, gathered, ones;
   std::vector<std::vector<size_t>> expert_rows;
@@ -69,8 +74,7 @@ void moe_forward(const BlockContext& block, std::span<const float> x, std::span<
   const int64_t dim = c.hidden_size, experts = c.n_routed_experts, k = c.num_experts_per_tok;
   const float limit = static_cast<float>(c.swiglu_limit);
 
-  thread_local MoEScratch thread_scratch;
-  MoEScratch& scratch = thread_scratch;
+  MoEScratch& scratch = cpu::thread_scratch<MoEScratch>();
   std::vector<float>& logits = scratch.logits;
   logits.resize(n * static_cast<size_t>(experts));
   cpu::linear(w.gate, x, static_cast<int64_t>(n), logits, cpu::ActivationQuant::kPlain);
@@ -143,7 +147,6 @@ void moe_forward(const BlockContext& block, std::span<const float> x, std::span<
     scratch.ones.assign(n, 1.0f);
     run_expert(w.shared[0], x, n, scratch.ones, limit, targets, dim);
   }
-  release_after_large_call(n, logits, gathered);
 }
 
 }  // namespace beluga
