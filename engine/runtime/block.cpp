@@ -25,17 +25,12 @@ namespace {
 void mixes(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams,
            std::vector<float>& mix) {
   const size_t n = streams.size();
-  float squares = 0.0f;
-  for (float v : streams) squares += v * v;
+  const float squares = cpu::dot(streams.data(), streams.data(), static_cast<int64_t>(n));
   const float inverse_rms = 1.0f / std::sqrt(squares / static_cast<float>(n) + static_cast<float>(c.rms_norm_eps));
   const size_t count = w.base.size();
   mix.resize(count);
-  for (size_t m = 0; m < count; ++m) {
-    const float* row = w.fn.data() + m * n;
-    float sum = 0.0f;
-    for (size_t i = 0; i < n; ++i) sum += row[i] * streams[i];
-    mix[m] = sum * inverse_rms;
-  }
+  for (size_t m = 0; m < count; ++m)
+    mix[m] = cpu::dot(w.fn.data() + m * n, streams.data(), static_cast<int64_t>(n)) * inverse_rms;
 }
 
 }  // namespace
