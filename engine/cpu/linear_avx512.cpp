@@ -13,6 +13,7 @@
 // source of unmasked conversions, which -Wmaybe-uninitialized reports
 // once they are inlined here; the value is never read.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define BELUGA_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 #endif
@@ -92,11 +93,8 @@ BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0, const uint8_t* 
     for (int t = 0; t < Tile; ++t)
       acc[t] = _mm512_fmadd_ps(p[t], _mm512_set1_ps(multipliers ? multipliers[scales[t][block]] : 1.0f), acc[t]);
   }
-  for (int t = 0; t < Tile; ++t) {
-    float lanes[kLanes];
-    _mm512_storeu_ps(lanes, acc[t]);
-    a.y[o0 + t] = reduce_lanes(lanes);
-  }
+  // reduce_lanes's pairwise order in registers (see linear_avx512_bf16.cpp).
+  for (int t = 0; t < Tile; ++t) a.y[o0 + t] = _mm512_reduce_add_ps(acc[t]);
 }
 
 template <int Kind>

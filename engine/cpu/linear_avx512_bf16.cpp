@@ -25,6 +25,7 @@
 // See linear_avx512.cpp: GCC 12's unmasked AVX-512 conversions and the
 // -Wmaybe-uninitialized false positive they raise once inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define BELUGA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512vbmi,avx2,fma")))
 #endif
@@ -151,11 +152,10 @@ BELUGA_AVX512_BF16 inline __m512 dot(__m512 acc, __m512i w, __m512i x) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh&>(w), reinterpret_cast<__m512bh&>(x));
 }
 
-BELUGA_AVX512_BF16 inline float reduce(__m512 acc) {
-  float lanes[kLanes];
-  _mm512_storeu_ps(lanes, acc);
-  return reduce_lanes(lanes);
-}
+// reduce_lanes's pairwise order (l + l+8, then +4, +2, +1), in registers:
+// GCC's _mm512_reduce_add_ps adds the 256-bit halves, the 128-bit halves,
+// then the pairs, then the last two (addition commutes, so exactly).
+BELUGA_AVX512_BF16 inline float reduce(__m512 acc) { return _mm512_reduce_add_ps(acc); }
 
 // A few input rows (decode; R <= kDotRows sequences decoded together):
 // Tile weight rows decoded straight into registers and applied to each row
@@ -320,7 +320,7 @@ BELUGA_AVX512_BF16 void rows_block(const LinearArgs& a, const DecodedChunk& chun
   }
   if (g0 + groups == total)
     for (int r = 0; r < R; ++r)
-      for (int t = 0; t < Tile; ++t) a.y[(r0 + r) * a.out + o0 + t0 + t] = reduce_lanes(sums + (r * kTileRows + t) * kLanes);
+      for (int t = 0; t < Tile; ++t) a.y[(r0 + r) * a.out + o0 + t0 + t] = reduce(_mm512_loadu_ps(sums + (r * kTileRows + t) * kLanes));
 }
 
 // Prefetches `bytes` from `p` (whole cache lines).

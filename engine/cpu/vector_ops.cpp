@@ -40,9 +40,9 @@ BELUGA_VECTOR_AVX512 float dot_avx512(const float* a, const float* b, int64_t n)
     // Lanes past the end keep their sums, as in the portable form.
     sum = _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + i), _mm512_maskz_loadu_ps(tail, b + i), sum, tail);
   }
-  float lanes[kLanes];
-  _mm512_storeu_ps(lanes, sum);
-  return pairwise(lanes);
+  // GCC's reduction adds the halves, then the quarters, then pairs, then
+  // the last two: the pairwise order, exactly (addition commutes).
+  return _mm512_reduce_add_ps(sum);
 }
 
 BELUGA_VECTOR_AVX512 void add_scaled_avx512(float* y, float alpha, const float* x, int64_t n) {
