@@ -252,7 +252,7 @@ struct TagExtractor::Impl {
     entry.parser.reset(ts_parser_new());
     if (!ts_parser_set_language(entry.parser.get(), grammar))
       return make_error("the " + std::string(language_name(language)) + " grammar has ABI " +
-                        std::to_string(ts_language_version(grammar)) + ", which this tree-sitter library (ABI " +
+                        std::to_string(ts_language_abi_version(grammar)) + ", which this tree-sitter library (ABI " +
                         std::to_string(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) + "-" +
                         std::to_string(TREE_SITTER_LANGUAGE_VERSION) +
                         ") cannot load; refetch the grammars pinned in indexer/grammars.lock");
