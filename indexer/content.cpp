@@ -53,12 +53,21 @@ std::string to_valid_utf8(std::string_view bytes) {
   out.reserve(bytes.size());
   size_t i = 0;
   while (i < bytes.size()) {
-    size_t n = valid_sequence_length(bytes, i);
-    if (n) {
-      out.append(bytes.substr(i, n));
-      i += n;
-      continue;
+    // Valid runs are copied whole: appending sequence by sequence cost a
+    // tenth of a second on redis's 14 MB (almost all of it ASCII).
+    size_t run = i;
+    while (run < bytes.size()) {
+      if (static_cast<uint8_t>(bytes[run]) < 0x80) {
+        ++run;
+        continue;
+      }
+      size_t n = valid_sequence_length(bytes, run);
+      if (!n) break;
+      run += n;
     }
+    out.append(bytes.substr(i, run - i));
+    i = run;
+    if (i == bytes.size()) break;
     out += "\xEF\xBF\xBD";  // U+FFFD
     ++i;
     // Skip the continuation bytes that belonged to the broken sequence.
