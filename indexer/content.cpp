@@ -1,6 +1,6 @@
 #include "indexer/content.h"
 
-#include <git2.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -39,12 +39,26 @@ bool looks_binary(std::string_view bytes) {
 }
 
 std::string content_hash(std::string_view bytes) {
-  git_oid oid;
-  // git_odb_hash needs no repository and no library initialisation: it is
-  // the plain object hash.
-  if (git_odb_hash(&oid, bytes.data(), bytes.size(), GIT_OBJECT_BLOB) != 0) return std::string(40, '0');
-  char text[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(text, sizeof text, &oid);
+  // git's blob id: SHA-1 of "blob <size>\0" then the bytes. OpenSSL's SHA-1
+  // rather than libgit2's git_odb_hash, whose collision-detecting SHA-1
+  // took 25 instructions a byte, 3 % of a full index's CPU.
+  std::string header = "blob " + std::to_string(bytes.size());
+  header.push_back('\0');
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  bool ok = context && EVP_DigestInit_ex(context, EVP_sha1(), nullptr) == 1 &&
+            EVP_DigestUpdate(context, header.data(), header.size()) == 1 &&
+            EVP_DigestUpdate(context, bytes.data(), bytes.size()) == 1 &&
+            EVP_DigestFinal_ex(context, digest, &length) == 1 && length == 20;
+  EVP_MD_CTX_free(context);
+  if (!ok) return std::string(40, '0');
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(40, '0');
+  for (unsigned int i = 0; i < 20; ++i) {
+    text[2 * i] = kHex[digest[i] >> 4];
+    text[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
   return text;
 }
 
