@@ -27,16 +27,31 @@ seconds() {  # runs "$@" quietly, prints its wall time in seconds
   end=$(date +%s.%N)
   echo "$end - $start" | bc -l
 }
+# Runs "$@" quietly; prints its wall time and the CPU time (user + system,
+# all threads; from the shell's `times`, 10 ms resolution) in seconds. On a
+# shared machine the CPU time is the steadier figure.
+wall_and_cpu() {
+  (
+    start=$(date +%s.%N)
+    "$@" > /dev/null 2>&1
+    end=$(date +%s.%N)
+    echo "$start $end"
+    times  # the subshell's own times, then its children's: the command's
+  ) | awk 'function s(t) { sub(/s$/, "", t); split(t, p, "m"); return p[1] * 60 + p[2] }
+           NR == 1 { wall = $2 - $1 } END { printf "%.3f %.3f\n", wall, s($1) + s($2) }'
+}
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 fulls=() ctagss=()
 for ((i = 0; i < runs; i++)); do
   rm -rf "$XDG_CACHE_HOME"
-  fulls+=("$(seconds "$beluga" index "$tree")")
-  ctagss+=("$(seconds ctags -R -f "$scratch/tags" "$tree")")
+  fulls+=("$(wall_and_cpu "$beluga" index "$tree")")
+  ctagss+=("$(wall_and_cpu ctags -R -f "$scratch/tags" "$tree")")
 done
-full=$(printf '%s\n' "${fulls[@]}" | median)
-ctags_time=$(printf '%s\n' "${ctagss[@]}" | median)
+full=$(printf '%s\n' "${fulls[@]}" | cut -d' ' -f1 | median)
+full_cpu=$(printf '%s\n' "${fulls[@]}" | cut -d' ' -f2 | median)
+ctags_time=$(printf '%s\n' "${ctagss[@]}" | cut -d' ' -f1 | median)
+ctags_cpu=$(printf '%s\n' "${ctagss[@]}" | cut -d' ' -f2 | median)
 "$beluga" index "$tree" | sed -n '1,6p'
 # One file changes: append a comment to the first C/C++/Python source found,
 # re-index, then restore it (and re-index again so the tree's index matches).
@@ -59,5 +74,7 @@ unchanged=$(printf '%s\n' "${unchangeds[@]}" | median)
 of=""; [ "$runs" -gt 1 ] && of=" (medians of $runs runs)"
 printf 'full index   %.2f s   (ctags -R %.2f s)   ratio %.2f (target <= 1.0)%s\n' "$full" "$ctags_time" \
   "$(echo "$full / $ctags_time" | bc -l)" "$of"
+printf 'full index CPU (user + sys)   %.2f s   (ctags -R %.2f s)   ratio %.2f; %d cores\n' "$full_cpu" "$ctags_cpu" \
+  "$(echo "$full_cpu / $ctags_cpu" | bc -l)" "$(nproc)"
 printf 'one file changed (%s): %.0f ms (target <= 20 ms); nothing changed: %.0f ms\n' "$file" \
   "$(echo "$incremental * 1000" | bc -l)" "$(echo "$unchanged * 1000" | bc -l)"

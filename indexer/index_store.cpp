@@ -39,8 +39,6 @@ CREATE TABLE symbols(
   end_line INTEGER NOT NULL,
   signature TEXT NOT NULL
 );
-CREATE INDEX symbols_by_name ON symbols(name);
-CREATE INDEX symbols_by_file ON symbols(file_id);
 CREATE TABLE refs(
   id INTEGER PRIMARY KEY,
   file_id INTEGER NOT NULL,
@@ -48,10 +46,23 @@ CREATE TABLE refs(
   kind TEXT NOT NULL,
   line INTEGER NOT NULL
 );
-CREATE INDEX refs_by_name ON refs(name);
-CREATE INDEX refs_by_file ON refs(file_id);
 CREATE VIRTUAL TABLE contents USING fts5(text, tokenize = 'unicode61');
 )sql";
+
+// The secondary indexes of symbols and refs, part of the schema
+// (IndexStore::create_secondary_indexes). A new index gets them at the end
+// of its first update rather than with the tables: rows then arrive in
+// name order per file, i.e. at random places in the by-name indexes, and
+// building each index once from the finished table is cheaper than keeping
+// it up to date row by row (callgrind, a full index of redis: 2.6 G
+// instructions of writes instead of 3.2 G).
+constexpr const char* kSecondaryIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS symbols_by_name ON symbols(name);
+CREATE INDEX IF NOT EXISTS symbols_by_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS refs_by_name ON refs(name);
+CREATE INDEX IF NOT EXISTS refs_by_file ON refs(file_id);
+)sql";
+constexpr int kSecondaryIndexCount = 4;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -209,6 +220,7 @@ void remove_database_files(const std::string& path) {
 struct IndexStore::Impl {
   std::string path;
   bool stamp_removed = false;  // the clean-close stamp is gone: writes may follow
+  bool indexes_missing = false;  // a new file: see kSecondaryIndexes
   DbPtr db;
   StmtPtr insert_file, delete_file, find_file, insert_symbol, delete_symbols, insert_ref, delete_refs,
       insert_text, delete_text, touch, rename, set_meta;
@@ -322,9 +334,25 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const std::string& path, co
     if (Status s = impl->run(impl->set_meta, "write meta", std::string("token_counter"), token_counter); !s)
       return s.error();
     if (Status s = exec(raw, "COMMIT", "cannot create the schema"); !s) return s.error();
+    impl->indexes_missing = true;
   } else {
     if (Status s = exec(impl->db.get(), "PRAGMA journal_mode = WAL", "cannot switch to WAL"); !s) return s.error();
     if (Status s = impl->prepare_all(); !s) return s.error();
+    // A first update that stopped before its end (a crash, a failed write)
+    // left the tables without their secondary indexes: build them now,
+    // before this run deletes rows by file (a full scan without them).
+    auto present = query_text(impl->db.get(),
+                              "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                              "('symbols_by_name', 'symbols_by_file', 'refs_by_name', 'refs_by_file')");
+    if (!present) return db_error(impl->db.get(), "cannot read the schema");
+    if (to_int(present) != kSecondaryIndexCount) {
+      IndexStore store(std::move(impl));
+      Status s = store.begin();
+      if (s) s = exec(store.impl_->db.get(), kSecondaryIndexes, "cannot create the indexes");
+      if (s) s = store.commit();
+      if (!s) return s.error();
+      impl = std::move(store.impl_);
+    }
   }
   if (Status s = exec(impl->db.get(), "PRAGMA synchronous = NORMAL", "cannot set synchronous"); !s)
     return s.error();
@@ -422,6 +450,15 @@ Status IndexStore::close_clean() {
   return {};
 }
 Status IndexStore::commit() { return exec(impl_->db.get(), "COMMIT", "cannot commit"); }
+
+bool IndexStore::secondary_indexes_missing() const { return impl_->indexes_missing; }
+
+Status IndexStore::create_secondary_indexes() {
+  if (!impl_->indexes_missing) return {};
+  if (Status s = exec(impl_->db.get(), kSecondaryIndexes, "cannot create the indexes"); !s) return s;
+  impl_->indexes_missing = false;
+  return {};
+}
 Status IndexStore::rollback() { return exec(impl_->db.get(), "ROLLBACK", "cannot roll back"); }
 
 Status IndexStore::put_file(const FileRecord& r) {
@@ -490,23 +527,31 @@ Result<IndexTotals> IndexStore::totals() {
   sqlite3_stmt* raw = nullptr;
   // Per-file counts kept in `files` (one row per file) rather than
   // COUNT(*) over symbols and refs, which reads a whole index of 100k rows
-  // on a large workspace: this runs at the end of every update.
-  if (sqlite3_prepare_v2(db,
-                         "SELECT language, COUNT(*), SUM(tokens), SUM(syntax_error), SUM(symbols), SUM(refs) "
-                         "FROM files GROUP BY language",
-                         -1, &raw, nullptr) != SQLITE_OK)
+  // on a large workspace: this runs at the end of every update. Summed
+  // here rather than with GROUP BY, whose sorter made this query a sixth
+  // of an up-to-date run on redis (6.3 M instructions for 1,608 rows).
+  if (sqlite3_prepare_v2(db, "SELECT language, tokens, syntax_error, symbols, refs FROM files", -1, &raw,
+                         nullptr) != SQLITE_OK)
     return db_error(db, "cannot count files");
   StmtPtr stmt(raw);
   int rc;
+  LanguageTotals* lang = nullptr;
+  std::string lang_name;
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    LanguageTotals& lang = totals.languages[column_text(raw, 0)];
-    lang.files = sqlite3_column_int64(raw, 1);
-    lang.tokens = sqlite3_column_int64(raw, 2);
-    totals.files += lang.files;
-    totals.tokens += lang.tokens;
-    totals.syntax_errors += sqlite3_column_int64(raw, 3);
-    totals.symbols += sqlite3_column_int64(raw, 4);
-    totals.references += sqlite3_column_int64(raw, 5);
+    const unsigned char* text = sqlite3_column_text(raw, 0);
+    std::string_view name = text ? reinterpret_cast<const char*>(text) : "";
+    if (!lang || name != lang_name) {  // a map lookup only when the language changes
+      lang_name = std::string(name);
+      lang = &totals.languages[lang_name];
+    }
+    int64_t tokens = sqlite3_column_int64(raw, 1);
+    ++lang->files;
+    lang->tokens += tokens;
+    ++totals.files;
+    totals.tokens += tokens;
+    totals.syntax_errors += sqlite3_column_int64(raw, 2);
+    totals.symbols += sqlite3_column_int64(raw, 3);
+    totals.references += sqlite3_column_int64(raw, 4);
   }
   if (rc != SQLITE_DONE) return db_error(db, "cannot count files");
   return totals;

@@ -139,6 +139,14 @@ class IndexStore {
   Status begin();
   Status commit();
   Status rollback();
+  // True when this open created the file: its symbols and refs tables have
+  // no secondary indexes yet (by name, by file), because building them once
+  // from the filled tables is cheaper than row by row. The update that
+  // fills a new index calls create_secondary_indexes() inside its last
+  // transaction; an index whose first update stopped before then is
+  // completed by the next open (correct meanwhile, only slower to query).
+  bool secondary_indexes_missing() const;
+  Status create_secondary_indexes();  // inside a transaction; no-op when present
   // Closes the database (checkpointing the WAL) and stamps the file as
   // cleanly closed. No other call may follow. Without it (a failed run),
   // the next open runs quick_check.

@@ -382,9 +382,10 @@ Result<IndexReport> update_index(const IndexOptions& options) {
   auto stored_tokenizer = store.meta("tokenizer_path");
   if (!stored_workspace) failure = stored_workspace.error();
   if (!stored_tokenizer) failure = stored_tokenizer.error();
-  if (failure.ok() && (began || walk_record != *previous_walk || *stored_workspace != report.workspace ||
-                       *stored_tokenizer != options.tokenizer_path)) {
+  if (failure.ok() && (began || store.secondary_indexes_missing() || walk_record != *previous_walk ||
+                       *stored_workspace != report.workspace || *stored_tokenizer != options.tokenizer_path)) {
     failure = writing();
+    if (failure.ok()) failure = store.create_secondary_indexes();
     if (failure.ok() && walk_record != *previous_walk) failure = store.set_meta("walk", walk_record);
     if (failure.ok()) failure = store.set_meta("workspace", report.workspace);
     if (failure.ok()) failure = store.set_meta("tokenizer_path", options.tokenizer_path);

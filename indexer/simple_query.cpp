@@ -1,5 +1,6 @@
 #include "indexer/simple_query.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -121,57 +122,99 @@ struct Child {
   TSFieldId field;
 };
 
-using Captures = std::vector<SimpleCapture>;
-using Continue = std::function<void()>;
+// A non-owning reference to a continuation. Every continuation is a lambda
+// on the stack of the frame that passes it down, so it outlives the call;
+// std::function here allocated once per candidate child (its captures do not
+// fit its small buffer), a tenth of the matcher's time on redis.
+class NextRef {
+ public:
+  template <class F>
+  NextRef(const F& f) : object_(&f), call_([](const void* o) { (*static_cast<const F*>(o))(); }) {}
+  void operator()() const { call_(object_); }
 
-bool type_matches(const SimpleQuery::Node& p, TSNode n) {
-  return ts_node_is_named(n) && (p.type == "_" || std::strcmp(ts_node_type(n), p.type.c_str()) == 0);
+ private:
+  const void* object_;
+  void (*call_)(const void*);
+};
+
+// The state of one match_simple_query call. `children` is a stack: each
+// match_node frame lists its node's children at its end and drops them when
+// it returns, so frames refer to their children by offset (a deeper frame's
+// push may move the storage). One cursor lists every frame's children,
+// because a frame has finished listing before it recurses.
+struct Matcher {
+  uint32_t symbol_count = 0;
+  std::vector<SimpleCapture> captures;
+  std::vector<Child> children;
+  TSTreeCursor cursor;
+};
+
+bool type_matches(const Matcher& m, const SimpleQuery::Node& p, TSNode n) {
+  if (!ts_node_is_named(n)) return false;
+  if (p.any) return true;
+  TSSymbol symbol = ts_node_symbol(n);
+  if (symbol < m.symbol_count) return std::find(p.symbols.begin(), p.symbols.end(), symbol) != p.symbols.end();
+  return std::strcmp(ts_node_type(n), p.type.c_str()) == 0;
 }
 
-void match_node(const SimpleQuery::Node& p, TSNode n, Captures& captures, const Continue& next);
+void match_node(Matcher& m, const SimpleQuery::Node& p, TSNode n, const NextRef& next);
 
-// Children p.children[i..] against `children` from position `from` on.
-void match_children(const SimpleQuery::Node& p, const std::vector<Child>& children, size_t i, size_t from,
-                    Captures& captures, const Continue& next) {
+// Children p.children[i..] against the frame's children (m.children[begin,
+// begin + count)) from position `from` on.
+void match_children(Matcher& m, const SimpleQuery::Node& p, size_t begin, size_t count, size_t i, size_t from,
+                    const NextRef& next) {
   if (i == p.children.size()) {
     next();
     return;
   }
   const SimpleQuery::Node& want = p.children[i];
-  for (size_t j = from; j < children.size(); ++j) {
-    if (want.field != 0 && children[j].field != want.field) continue;
-    TSNode child = children[j].node;
-    auto rest = [&, j] { match_children(p, children, i + 1, j + 1, captures, next); };
+  for (size_t j = from; j < count; ++j) {
+    Child child = m.children[begin + j];  // a copy: deeper frames may move the storage
+    if (want.field != 0 && child.field != want.field) continue;
+    auto rest = [&, j] { match_children(m, p, begin, count, i + 1, j + 1, next); };
     if (want.alternatives.empty()) {
-      if (type_matches(want, child)) match_node(want, child, captures, rest);
+      if (type_matches(m, want, child.node)) match_node(m, want, child.node, rest);
       continue;
     }
-    size_t mark = captures.size();
-    for (uint32_t id : want.captures) captures.push_back({id, child});
+    size_t mark = m.captures.size();
+    for (uint32_t id : want.captures) m.captures.push_back({id, child.node});
     for (const SimpleQuery::Node& alternative : want.alternatives)
-      if (type_matches(alternative, child)) match_node(alternative, child, captures, rest);
-    captures.resize(mark);
+      if (type_matches(m, alternative, child.node)) match_node(m, alternative, child.node, rest);
+    m.captures.resize(mark);
   }
 }
 
 // `n` already has p's type; each way its children match calls `next`.
-void match_node(const SimpleQuery::Node& p, TSNode n, Captures& captures, const Continue& next) {
-  size_t mark = captures.size();
-  for (uint32_t id : p.captures) captures.push_back({id, n});
+void match_node(Matcher& m, const SimpleQuery::Node& p, TSNode n, const NextRef& next) {
+  size_t mark = m.captures.size();
+  for (uint32_t id : p.captures) m.captures.push_back({id, n});
   if (p.children.empty()) {
     next();
   } else {
-    std::vector<Child> children;
-    TSTreeCursor cursor = ts_tree_cursor_new(n);
-    if (ts_tree_cursor_goto_first_child(&cursor)) {
+    size_t begin = m.children.size();
+    ts_tree_cursor_reset(&m.cursor, n);
+    if (ts_tree_cursor_goto_first_child(&m.cursor)) {
       do {
-        children.push_back({ts_tree_cursor_current_node(&cursor), ts_tree_cursor_current_field_id(&cursor)});
-      } while (ts_tree_cursor_goto_next_sibling(&cursor));
+        m.children.push_back({ts_tree_cursor_current_node(&m.cursor), ts_tree_cursor_current_field_id(&m.cursor)});
+      } while (ts_tree_cursor_goto_next_sibling(&m.cursor));
     }
-    ts_tree_cursor_delete(&cursor);
-    match_children(p, children, 0, 0, captures, next);
+    match_children(m, p, begin, m.children.size() - begin, 0, 0, next);
+    m.children.resize(begin);
   }
-  captures.resize(mark);
+  m.captures.resize(mark);
+}
+
+// Fills `any` and `symbols` of `n` and everything below it.
+void resolve_symbols(SimpleQuery::Node& n, const TSLanguage* language) {
+  n.any = n.type == "_";
+  n.symbols.clear();
+  if (!n.any && !n.type.empty()) {
+    uint32_t count = ts_language_symbol_count(language);
+    for (TSSymbol symbol = 0; symbol < count; ++symbol)
+      if (n.type == ts_language_symbol_name(language, symbol)) n.symbols.push_back(symbol);
+  }
+  for (SimpleQuery::Node& child : n.children) resolve_symbols(child, language);
+  for (SimpleQuery::Node& alternative : n.alternatives) resolve_symbols(alternative, language);
 }
 
 }  // namespace
@@ -182,6 +225,7 @@ std::optional<Result<SimpleQuery>> parse_simple_query(std::string_view text, con
   auto parsed = reader.all();
   if (!parsed || !*parsed) return parsed;
   SimpleQuery& q = **parsed;
+  for (SimpleQuery::Node& pattern : q.patterns) resolve_symbols(pattern, language);
   q.patterns_by_symbol.resize(ts_language_symbol_count(language));
   for (TSSymbol symbol = 0; symbol < q.patterns_by_symbol.size(); ++symbol) {
     if (ts_language_symbol_type(language, symbol) != TSSymbolTypeRegular) continue;
@@ -194,32 +238,35 @@ std::optional<Result<SimpleQuery>> parse_simple_query(std::string_view text, con
 
 void match_simple_query(const SimpleQuery& query, TSNode root,
                         const std::function<void(uint32_t, const std::vector<SimpleCapture>&)>& on_match) {
-  Captures captures;
-  TSTreeCursor cursor = ts_tree_cursor_new(root);
+  Matcher m;
+  m.symbol_count = static_cast<uint32_t>(query.patterns_by_symbol.size());
+  m.cursor = ts_tree_cursor_new(root);
+  TSTreeCursor walk = ts_tree_cursor_new(root);
   for (;;) {
-    TSNode n = ts_tree_cursor_current_node(&cursor);
+    TSNode n = ts_tree_cursor_current_node(&walk);
     if (ts_node_is_named(n)) {
       TSSymbol symbol = ts_node_symbol(n);
       if (symbol < query.patterns_by_symbol.size()) {
         for (uint32_t p : query.patterns_by_symbol[symbol])
-          match_node(query.patterns[p], n, captures, [&] { on_match(p, captures); });
+          match_node(m, query.patterns[p], n, [&] { on_match(p, m.captures); });
       } else {  // ERROR (a built-in symbol outside the table): compare names
         for (uint32_t p = 0; p < query.patterns.size(); ++p)
-          if (type_matches(query.patterns[p], n))
-            match_node(query.patterns[p], n, captures, [&] { on_match(p, captures); });
+          if (type_matches(m, query.patterns[p], n))
+            match_node(m, query.patterns[p], n, [&] { on_match(p, m.captures); });
       }
     }
-    if (ts_tree_cursor_goto_first_child(&cursor)) continue;
+    if (ts_tree_cursor_goto_first_child(&walk)) continue;
     bool more = false;
     do {
-      if (ts_tree_cursor_goto_next_sibling(&cursor)) {
+      if (ts_tree_cursor_goto_next_sibling(&walk)) {
         more = true;
         break;
       }
-    } while (ts_tree_cursor_goto_parent(&cursor));
+    } while (ts_tree_cursor_goto_parent(&walk));
     if (!more) break;
   }
-  ts_tree_cursor_delete(&cursor);
+  ts_tree_cursor_delete(&walk);
+  ts_tree_cursor_delete(&m.cursor);
 }
 
 }  // namespace beluga::indexer

@@ -2,10 +2,10 @@
 // queries made only of plain node patterns, used instead of ts_query_new
 // where it can be.
 //
-// Why: tree-sitter 0.20.7 (Debian 12's, which the pinned ABI-14 grammars
-// target) analyses the whole parse table when it compiles a query: 18 ms
-// for C's tags query and 60-130 ms for C++'s, paid again by every thread
-// of every process. An index update that re-parses one C++ file spent most
+// Why: tree-sitter 0.20.7 (Debian 12's, which beluga linked before it
+// built in the pinned 0.25 runtime) analysed the whole parse table when it
+// compiled a query: 18 ms for C's tags query and 60-130 ms for C++'s, paid
+// again by every thread of every process. An index update that re-parses one C++ file spent most
 // of its time there. The C and C++ tags queries use none of what makes
 // queries hard — only
 //
@@ -50,6 +50,11 @@ struct SimpleQuery {
     std::vector<uint32_t> captures;
     std::vector<Node> children;
     std::vector<Node> alternatives;  // a child "[ node... ]": one of them matches
+    // Filled by parse_simple_query: `type` is "_", and the grammar symbols
+    // named `type` (so matching compares small integers, not strings; the
+    // ERROR node, outside the symbol table, is still compared by name).
+    bool any = false;
+    std::vector<TSSymbol> symbols;
   };
   std::vector<Node> patterns;              // by pattern index
   std::vector<std::string> capture_names;  // by capture id, in order of first appearance

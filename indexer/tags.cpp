@@ -252,7 +252,7 @@ struct TagExtractor::Impl {
     entry.parser.reset(ts_parser_new());
     if (!ts_parser_set_language(entry.parser.get(), grammar))
       return make_error("the " + std::string(language_name(language)) + " grammar has ABI " +
-                        std::to_string(ts_language_version(grammar)) + ", which this tree-sitter library (ABI " +
+                        std::to_string(ts_language_abi_version(grammar)) + ", which this tree-sitter library (ABI " +
                         std::to_string(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) + "-" +
                         std::to_string(TREE_SITTER_LANGUAGE_VERSION) +
                         ") cannot load; refetch the grammars pinned in indexer/grammars.lock");
@@ -282,15 +282,19 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
   TSNode root = ts_tree_root_node(tree.get());
   tags.syntax_error = ts_node_has_error(root);
 
-  // Keyed by the @name node's position: the first pattern to tag a node wins.
+  // Every candidate tag, then keyed by the @name node's position: a
+  // definition beats a reference, then the lowest pattern index, then the
+  // first seen. (A vector sorted once: a map node per match was a good part
+  // of the extraction's allocations.)
   struct Found {
+    std::pair<uint32_t, uint32_t> key;  // (start, end) of the name node
     uint32_t pattern;
     bool definition;
-    std::string kind;
+    const std::string* kind;  // the capture role's, alive as long as the query
     TSNode tagged;  // the @definition / @reference node
     TSNode name;
   };
-  std::map<std::pair<uint32_t, uint32_t>, Found> found;  // (start, end) of the name node
+  std::vector<Found> found;
 
   const CompiledQuery& compiled = entry.query;
   // One match: its pattern and captures (TSQueryCapture or SimpleCapture).
@@ -306,15 +310,8 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
       }
     }
     if (!name || !tag_role) return;
-    auto key = std::make_pair(ts_node_start_byte(*name), ts_node_end_byte(*name));
-    auto it = found.find(key);
-    Found candidate{pattern, tag_role->is_definition, tag_role->kind, *tagged, *name};
-    if (it == found.end()) {
-      found.emplace(key, candidate);
-    } else if ((candidate.definition && !it->second.definition) ||
-               (candidate.definition == it->second.definition && candidate.pattern < it->second.pattern)) {
-      it->second = candidate;
-    }
+    found.push_back({std::make_pair(ts_node_start_byte(*name), ts_node_end_byte(*name)), pattern,
+                     tag_role->is_definition, &tag_role->kind, *tagged, *name});
   };
   if (compiled.simple) {
     match_simple_query(*compiled.simple, root, [&](uint32_t pattern, const std::vector<SimpleCapture>& captures) {
@@ -335,7 +332,14 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
     }
   }
 
-  for (const auto& [key, f] : found) {
+  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    if (a.key != b.key) return a.key < b.key;
+    if (a.definition != b.definition) return a.definition;
+    return a.pattern < b.pattern;
+  });
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (i > 0 && found[i].key == found[i - 1].key) continue;  // the first of each key wins
+    const Found& f = found[i];
     std::string_view text = node_text(f.name, source);
     if (text.empty() || text.size() > kMaxNameBytes) continue;
     std::string name = to_valid_utf8(text);
@@ -343,7 +347,7 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
       TSNode range = widen_definition(f.tagged);
       Definition d;
       d.name = std::move(name);
-      d.kind = f.kind;
+      d.kind = *f.kind;
       d.start_line = static_cast<int>(ts_node_start_point(range).row) + 1;
       d.end_line = static_cast<int>(ts_node_end_point(range).row) + 1;
       d.signature = signature_at(source, ts_node_start_byte(range));
@@ -351,7 +355,7 @@ Result<FileTags> TagExtractor::extract(Language language, std::string_view sourc
     } else {
       Reference r;
       r.name = std::move(name);
-      r.kind = f.kind;
+      r.kind = *f.kind;
       r.line = static_cast<int>(ts_node_start_point(f.name).row) + 1;
       tags.references.push_back(std::move(r));
     }

@@ -6,8 +6,11 @@
 # pinned version and integrity is left alone. Needs npm (scripts/setup.sh
 # installs it); nothing is fetched at build or run time.
 #
-# Why pinned ABI-14 versions: Debian 12's libtree-sitter 0.20.7 loads
-# grammar ABI 13-14 only; newer grammars link but fail at run time.
+# Also pinned there: the tree-sitter C runtime (npm package tree-sitter,
+# whose vendor/tree-sitter/lib is the C core), built into beluga by
+# indexer/CMakeLists.txt. The grammars are ABI 14 (chosen when beluga used
+# Debian 12's libtree-sitter 0.20.7, which loads ABI 13-14); the pinned
+# runtime loads ABI 13-15.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lock="indexer/grammars.lock"

@@ -14,7 +14,7 @@ packages=(
   libcli11-dev                       # command line
   libboost-dev libboost-filesystem-dev  # shell tool (Boost.Process v1 needs filesystem)
   libgit2-dev                        # git tools and checkpoints
-  libtree-sitter-dev libsqlite3-dev  # indexer: parsing (grammar ABI 13-14), index store (FTS5)
+  libsqlite3-dev                     # indexer: index store (FTS5); tree-sitter is built in (fetch_grammars.sh)
   libtomlplusplus-dev                # agent: config.toml (agent/agent_config.cpp)
   libedit-dev                        # beluga chat: line editing (BSD licence, unlike readline)
   libssl-dev ca-certificates         # tools/http: https to remote model servers (OpenSSL, the system's CAs)

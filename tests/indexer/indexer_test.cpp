@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "indexer/content.h"
 #include "indexer/index_store.h"
 #include "indexer/indexer.h"
 #include "tests/indexer/fixture_repo.h"
@@ -471,4 +472,85 @@ TEST_CASE("a run that finds nothing to change writes nothing to the index", "[in
   REQUIRE(::stat((ix.database() + "-wal").c_str(), &wal_after) == 0);
   CHECK(wal_after.st_size == wal_before.st_size);
   CHECK(wal_after.st_mtim.tv_nsec == wal_before.st_mtim.tv_nsec);
+}
+
+namespace {
+
+// The names of the secondary indexes the index's file holds now.
+std::vector<std::string> secondary_indexes(const std::string& database) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(database.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' "
+                             "ORDER BY name",
+                             -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::string> names;
+  while (sqlite3_step(stmt) == SQLITE_ROW)
+    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("a new index gets its by-name and by-file indexes at the end of its first run", "[indexer]") {
+  const std::vector<std::string> all = {"refs_by_file", "refs_by_name", "symbols_by_file", "symbols_by_name"};
+  Indexed ix;
+  {
+    // A first run cut off after its first batch: the tables hold rows, the
+    // secondary indexes do not exist yet.
+    std::string rebuilt;
+    auto store = IndexStore::open(ix.database(), beluga::indexer::estimated_token_counter().identity, rebuilt);
+    REQUIRE(store.ok());
+    CHECK((*store)->secondary_indexes_missing());
+    beluga::indexer::FileRecord record;
+    record.path = "early.c";
+    record.hash = "0123";
+    record.language = "c";
+    record.text = "int early(void);";
+    record.tags.definitions.push_back({"early", "function", 1, 1, "int early(void);"});
+    record.tags.references.push_back({"early", "call", 1});
+    REQUIRE((*store)->begin().ok());
+    REQUIRE((*store)->put_file(record).ok());
+    REQUIRE((*store)->commit().ok());
+  }  // no close_clean(): as after a crash
+  CHECK(secondary_indexes(ix.database()).empty());
+  {
+    // The next open completes the schema before anything else is written;
+    // the rows written so far stay and are found through the new indexes.
+    std::unique_ptr<IndexStore> store = ix.store();
+    CHECK_FALSE(store->secondary_indexes_missing());
+    CHECK(secondary_indexes(ix.database()) == all);
+    auto hits = store->definitions_of("early");
+    REQUIRE(hits.ok());
+    CHECK(hits->size() == 1);
+  }
+
+  // A new index filled by a whole run has them, and they answer.
+  Indexed fresh;
+  IndexReport report = fresh.run();
+  CHECK(report.added > 0);
+  CHECK(secondary_indexes(fresh.database()) == all);
+  CHECK(fresh.defs("Greeter").size() == 2);
+  CHECK_FALSE(fresh.store()->secondary_indexes_missing());
+}
+
+TEST_CASE("content hashes are git blob ids and text is made valid UTF-8 run by run", "[indexer]") {
+  using beluga::indexer::content_hash;
+  using beluga::indexer::to_valid_utf8;
+  // `git hash-object --stdin` of the same bytes.
+  CHECK(content_hash("hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a");
+  CHECK(content_hash("") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+  std::string big(100000, 'x');
+  big[5000] = '\0';
+  CHECK(content_hash(big) != content_hash(std::string(100000, 'x')));
+  // Valid runs (ASCII and multi-byte) are kept; each bad sequence becomes
+  // one U+FFFD with its stray continuation bytes; a truncated sequence at
+  // the end too.
+  CHECK(to_valid_utf8("plain ascii") == "plain ascii");
+  CHECK(to_valid_utf8("ab\xC3\xA9" "cd\xFF\x80x\xE2\x82") == "ab\xC3\xA9" "cd\xEF\xBF\xBDx\xEF\xBF\xBD");
+  CHECK(to_valid_utf8("\xED\xA0\x80z") == "\xEF\xBF\xBDz");  // a surrogate
+  CHECK(to_valid_utf8("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");
 }
