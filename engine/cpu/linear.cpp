@@ -173,6 +173,7 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
 
 void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_count, std::span<const float> x,
                       int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
+  if (rows <= 0 || row_count <= 0) return;  // nothing to compute (the kernels assume at least one row)
   std::span<const float> input = x;
   // The calling thread's input buffers (FP8-rounded rows; the same arranged
   // for the pairs order), reused: no allocation per call once warm

@@ -184,3 +184,14 @@ TEST_CASE("fast linear with plain inputs matches the reference and keeps its bit
     }
   }
 }
+
+TEST_CASE("a linear of zero input rows computes nothing", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 59);
+    std::vector<float> x, y;
+    for (auto kernel : {cpu::LinearKernel::kFast, cpu::LinearKernel::kReference, cpu::LinearKernel::kPortable})
+      cpu::linear(tw.w, x, 0, y, cpu::ActivationQuant::kAsWeight, kernel);
+    CHECK(y.empty());
+  }
+}
