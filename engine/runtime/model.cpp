@@ -98,11 +98,12 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     const size_t count = chunks[i].tokens.size();
     chunks[i].state->position += static_cast<int64_t>(count);
     if (count == 0) continue;
-    const size_t first = options.logits_for_every_token ? first_row[i] : first_row[i] + count - 1;
-    const size_t wanted = options.logits_for_every_token ? count : 1;
+    const bool every = options.logits_for_every_token || chunks[i].logits_for_every_token;
+    const size_t first = every ? first_row[i] : first_row[i] + count - 1;
+    const size_t wanted = every ? count : 1;
     logits_of(weights_->hc_head(), weights_->norm(), std::span<const float>(streams).subspan(first * width), wanted,
               results[i].logits);
-    if (options.keep_hidden)
+    if (options.keep_hidden || chunks[i].keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
   return results;

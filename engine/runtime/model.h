@@ -29,6 +29,11 @@ namespace beluga {
 struct SequenceChunk {
   StackState* state = nullptr;
   std::span<const int32_t> tokens;
+  // This chunk alone asks for these on top of the call's ForwardOptions, so
+  // one call can carry a decode token, a verify pair (logits of every row)
+  // and a prefill chunk (last logits only) of different sequences.
+  bool logits_for_every_token = false;
+  bool keep_hidden = false;
 };
 
 struct ForwardOptions {

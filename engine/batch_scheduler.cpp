@@ -1,0 +1,156 @@
+// BatchScheduler: see batch_scheduler.h.
+//
+// A call is a stack object of the session's thread, queued by pointer; the
+// session's thread sleeps on done_ until the scheduler's thread fills in its
+// result. The scheduler touches a call's state (StackState) only while the
+// session's thread is blocked in that call, so states need no lock.
+
+#include "engine/batch_scheduler.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace beluga {
+
+struct BatchScheduler::Call {
+  bool mtp = false;
+  SequenceChunk chunk;  // a main-model call
+  StackState* mtp_state = nullptr;  // an MTP call: its state, rows and tokens
+  std::span<const float> hidden;
+  std::span<const int32_t> next_tokens;
+  std::chrono::steady_clock::time_point arrived;
+  std::optional<Result<ChunkResult>> result;  // set by the scheduler's thread
+};
+
+BatchScheduler::BatchScheduler(const Model& model, BatchOptions options)
+    : model_(model), options_(options), thread_([this] { run(); }) {}
+
+BatchScheduler::~BatchScheduler() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  thread_.join();
+}
+
+std::unique_ptr<Session> BatchScheduler::open_session() { return std::make_unique<Session>(model_, this); }
+
+BatchStats BatchScheduler::stats() const {
+  std::lock_guard lock(mutex_);
+  BatchStats s = stats_;
+  s.members = members_;
+  return s;
+}
+
+void BatchScheduler::join() {
+  std::lock_guard lock(mutex_);
+  ++members_;
+}
+
+void BatchScheduler::leave() {
+  {
+    std::lock_guard lock(mutex_);
+    --members_;
+  }
+  work_.notify_all();  // the members still waiting may now be all of them
+}
+
+Status BatchScheduler::check_chunk(const SequenceChunk& chunk) const {
+  // Model::forward checks these too, but for the whole batch: a bad chunk
+  // must fail alone, not take its step's other sessions with it.
+  const int64_t vocab = model_.config().vocab_size;
+  for (int32_t t : chunk.tokens)
+    if (t < 0 || t >= vocab)
+      return make_error("token id " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  if (chunk.state == nullptr || chunk.state->blocks.size() != static_cast<size_t>(model_.config().num_hidden_layers))
+    return make_error("internal: a chunk's state does not belong to this model");
+  return {};
+}
+
+Result<ChunkResult> BatchScheduler::submit(Call& call) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) return make_error("the batch scheduler is shutting down");
+  call.arrived = std::chrono::steady_clock::now();
+  (call.mtp ? mtp_calls_ : main_calls_).push_back(&call);
+  work_.notify_all();
+  done_.wait(lock, [&] { return call.result.has_value(); });
+  return std::move(*call.result);
+}
+
+Result<ChunkResult> BatchScheduler::forward(const SequenceChunk& chunk) {
+  if (Status s = check_chunk(chunk); !s) return s.error();
+  Call call;
+  call.chunk = chunk;
+  return submit(call);
+}
+
+Result<ChunkResult> BatchScheduler::forward_mtp(StackState& state, std::span<const float> hidden,
+                                                std::span<const int32_t> next_tokens) {
+  Call call;
+  call.mtp = true;
+  call.mtp_state = &state;
+  call.hidden = hidden;
+  call.next_tokens = next_tokens;
+  return submit(call);
+}
+
+void BatchScheduler::finish(Call& call, Result<ChunkResult> result) {
+  std::lock_guard lock(mutex_);
+  call.result.emplace(std::move(result));
+}
+
+void BatchScheduler::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [&] { return stopping_ || !main_calls_.empty() || !mtp_calls_.empty(); });
+    if (main_calls_.empty() && mtp_calls_.empty()) return;  // stopping, nothing in flight
+
+    if (!mtp_calls_.empty()) {
+      std::vector<Call*> calls(mtp_calls_.begin(), mtp_calls_.end());
+      mtp_calls_.clear();
+      stats_.mtp_calls += static_cast<int64_t>(calls.size());
+      lock.unlock();
+      for (Call* call : calls) finish(*call, model_.forward_mtp(*call->mtp_state, call->hidden, call->next_tokens, {}));
+      done_.notify_all();
+      lock.lock();
+      continue;
+    }
+
+    // Gather: every member has a call waiting, or the oldest has waited long enough.
+    const auto deadline = main_calls_.front()->arrived + options_.gather_wait;
+    const bool gathered = work_.wait_until(lock, deadline, [&] {
+      return stopping_ || !mtp_calls_.empty() || static_cast<int64_t>(main_calls_.size()) >= members_;
+    });
+    if (gathered && !mtp_calls_.empty()) continue;  // an MTP row first: its member's main chunk follows
+
+    std::vector<Call*> calls(main_calls_.begin(), main_calls_.end());
+    main_calls_.clear();
+    std::vector<SequenceChunk> chunks;
+    int64_t rows = 0;
+    for (Call* call : calls) {
+      chunks.push_back(call->chunk);
+      rows += static_cast<int64_t>(call->chunk.tokens.size());
+    }
+    ++stats_.steps;
+    stats_.chunks += static_cast<int64_t>(chunks.size());
+    stats_.rows += rows;
+    stats_.largest_step = std::max<int64_t>(stats_.largest_step, static_cast<int64_t>(chunks.size()));
+    lock.unlock();
+    auto results = model_.forward(chunks, {});
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (results.ok())
+        finish(*calls[i], std::move((*results)[i]));
+      else
+        finish(*calls[i], results.error());
+    }
+    done_.notify_all();
+    lock.lock();
+  }
+}
+
+}  // namespace beluga
