@@ -233,6 +233,24 @@ Result<GenerateStats> Session::generate_now(int64_t max_tokens, const SamplingPa
   return stats;
 }
 
+namespace {
+
+int64_t stack_bytes(const StackState& stack) {
+  size_t floats = 0;
+  for (const BlockState& b : stack.blocks)
+    floats += b.window.size() + b.compressor.kv.size() + b.compressor.score.size() + b.compressor.entries.size() +
+              b.indexer.kv.size() + b.indexer.score.size() + b.indexer.entries.size();
+  return static_cast<int64_t>(floats * sizeof(float));
+}
+
+}  // namespace
+
+int64_t Session::state_bytes() const {
+  int64_t bytes = stack_bytes(state_->main) + (state_->has_mtp ? stack_bytes(state_->mtp) : 0);
+  bytes += static_cast<int64_t>((last_logits_.size() + state_->last_hidden.size()) * sizeof(float));
+  return bytes + static_cast<int64_t>(tokens_.size() * sizeof(int32_t));
+}
+
 std::shared_ptr<const SavedState> Session::snapshot() const {
   auto saved = std::make_shared<SavedState>();
   saved->tokens = tokens_;

@@ -102,6 +102,10 @@ class Session {
 
   Status sync(std::span<const int32_t> tokens, const SyncOptions& options = {});
 
+  // Bytes its attention state and last results hold (what keeping the
+  // session costs; a cache of sessions budgets with it).
+  int64_t state_bytes() const;
+
   // Appends up to `max_tokens` tokens; `on_token` returns false to stop.
   // Needs a non-empty transcript.
   Result<GenerateStats> generate(int64_t max_tokens, const SamplingParams& sampling,
