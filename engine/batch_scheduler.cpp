@@ -19,9 +19,7 @@ namespace beluga {
 struct BatchScheduler::Call {
   bool mtp = false;
   SequenceChunk chunk;  // a main-model call
-  StackState* mtp_state = nullptr;  // an MTP call: its state, rows and tokens
-  std::span<const float> hidden;
-  std::span<const int32_t> next_tokens;
+  MtpChunk mtp_chunk;   // an MTP call
   std::chrono::steady_clock::time_point arrived;
   std::optional<Result<ChunkResult>> result;  // set by the scheduler's thread
 };
@@ -60,15 +58,13 @@ void BatchScheduler::leave() {
   work_.notify_all();  // the members still waiting may now be all of them
 }
 
-Status BatchScheduler::check_chunk(const SequenceChunk& chunk) const {
-  // Model::forward checks these too, but for the whole batch: a bad chunk
-  // must fail alone, not take its step's other sessions with it.
+// Model::forward and forward_mtp check these too, but for the whole batch:
+// a bad chunk must fail alone, not take its step's other sessions with it.
+Status BatchScheduler::check_tokens(std::span<const int32_t> tokens) const {
   const int64_t vocab = model_.config().vocab_size;
-  for (int32_t t : chunk.tokens)
+  for (int32_t t : tokens)
     if (t < 0 || t >= vocab)
       return make_error("token id " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
-  if (chunk.state == nullptr || chunk.state->blocks.size() != static_cast<size_t>(model_.config().num_hidden_layers))
-    return make_error("internal: a chunk's state does not belong to this model");
   return {};
 }
 
@@ -83,19 +79,25 @@ Result<ChunkResult> BatchScheduler::submit(Call& call) {
 }
 
 Result<ChunkResult> BatchScheduler::forward(const SequenceChunk& chunk) {
-  if (Status s = check_chunk(chunk); !s) return s.error();
+  if (Status s = check_tokens(chunk.tokens); !s) return s.error();
+  if (chunk.state == nullptr || chunk.state->blocks.size() != static_cast<size_t>(model_.config().num_hidden_layers))
+    return make_error("internal: a chunk's state does not belong to this model");
   Call call;
   call.chunk = chunk;
   return submit(call);
 }
 
 Result<ChunkResult> BatchScheduler::forward_mtp(StackState& state, std::span<const float> hidden,
-                                                std::span<const int32_t> next_tokens) {
+                                                std::span<const int32_t> next_tokens, bool logits) {
+  if (Status s = check_tokens(next_tokens); !s) return s.error();
+  const ModelConfig& c = model_.config();
+  if (c.num_nextn_predict_layers < 1) return make_error("this model has no MTP block 0");
+  if (hidden.size() != next_tokens.size() * static_cast<size_t>(c.hc_mult * c.hidden_size))
+    return make_error("internal: MTP hidden rows do not match its tokens");
+  if (state.blocks.size() != 1) return make_error("internal: an MTP chunk's state is not an MTP block's");
   Call call;
   call.mtp = true;
-  call.mtp_state = &state;
-  call.hidden = hidden;
-  call.next_tokens = next_tokens;
+  call.mtp_chunk = MtpChunk{&state, hidden, next_tokens, logits};
   return submit(call);
 }
 
@@ -110,38 +112,41 @@ void BatchScheduler::run() {
     work_.wait(lock, [&] { return stopping_ || !main_calls_.empty() || !mtp_calls_.empty(); });
     if (main_calls_.empty() && mtp_calls_.empty()) return;  // stopping, nothing in flight
 
-    if (!mtp_calls_.empty()) {
-      std::vector<Call*> calls(mtp_calls_.begin(), mtp_calls_.end());
-      mtp_calls_.clear();
-      stats_.mtp_calls += static_cast<int64_t>(calls.size());
-      lock.unlock();
-      for (Call* call : calls) finish(*call, model_.forward_mtp(*call->mtp_state, call->hidden, call->next_tokens, {}));
-      done_.notify_all();
-      lock.lock();
-      continue;
-    }
-
     // Gather: every member has a call waiting, or the oldest has waited long enough.
-    const auto deadline = main_calls_.front()->arrived + options_.gather_wait;
-    const bool gathered = work_.wait_until(lock, deadline, [&] {
-      return stopping_ || !mtp_calls_.empty() || static_cast<int64_t>(main_calls_.size()) >= members_;
+    auto oldest = std::chrono::steady_clock::time_point::max();
+    for (const auto* queue : {&main_calls_, &mtp_calls_})
+      if (!queue->empty()) oldest = std::min(oldest, queue->front()->arrived);
+    work_.wait_until(lock, oldest + options_.gather_wait, [&] {
+      return stopping_ || static_cast<int64_t>(main_calls_.size() + mtp_calls_.size()) >= members_;
     });
-    if (gathered && !mtp_calls_.empty()) continue;  // an MTP row first: its member's main chunk follows
 
-    std::vector<Call*> calls(main_calls_.begin(), main_calls_.end());
-    main_calls_.clear();
-    std::vector<SequenceChunk> chunks;
+    // MTP rows first: their members' main chunks follow, and join this step's.
+    const bool mtp = !mtp_calls_.empty();
+    std::deque<Call*>& queue = mtp ? mtp_calls_ : main_calls_;
+    std::vector<Call*> calls(queue.begin(), queue.end());
+    queue.clear();
     int64_t rows = 0;
-    for (Call* call : calls) {
-      chunks.push_back(call->chunk);
-      rows += static_cast<int64_t>(call->chunk.tokens.size());
+    for (Call* call : calls) rows += static_cast<int64_t>(mtp ? call->mtp_chunk.next_tokens.size() : call->chunk.tokens.size());
+    if (mtp) {
+      ++stats_.mtp_steps;
+      stats_.mtp_calls += static_cast<int64_t>(calls.size());
+    } else {
+      ++stats_.steps;
+      stats_.chunks += static_cast<int64_t>(calls.size());
+      stats_.rows += rows;
+      stats_.largest_step = std::max<int64_t>(stats_.largest_step, static_cast<int64_t>(calls.size()));
     }
-    ++stats_.steps;
-    stats_.chunks += static_cast<int64_t>(chunks.size());
-    stats_.rows += rows;
-    stats_.largest_step = std::max<int64_t>(stats_.largest_step, static_cast<int64_t>(chunks.size()));
     lock.unlock();
-    auto results = model_.forward(chunks, {});
+    Result<std::vector<ChunkResult>> results = std::vector<ChunkResult>();
+    if (mtp) {
+      std::vector<MtpChunk> chunks;
+      for (Call* call : calls) chunks.push_back(call->mtp_chunk);
+      results = model_.forward_mtp(chunks, {});
+    } else {
+      std::vector<SequenceChunk> chunks;
+      for (Call* call : calls) chunks.push_back(call->chunk);
+      results = model_.forward(chunks, {});
+    }
     for (size_t i = 0; i < calls.size(); ++i) {
       if (results.ok())
         finish(*calls[i], std::move((*results)[i]));

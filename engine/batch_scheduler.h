@@ -8,8 +8,9 @@
 // every model call to the scheduler's thread and blocks until it is done.
 // Each step the scheduler runs one Model::forward over every waiting main-
 // model chunk (a decode token, an MTP verify pair, a prefill chunk of a
-// session that just arrived) and the sessions' MTP-block rows one by one
-// (the MTP block is one block, small next to the stack).
+// session that just arrived); the sessions' MTP-block rows (drafts, and the
+// rows that keep the MTP state in step) go together the same way, in one
+// Model::forward_mtp, before the main chunks of that step.
 //
 // Results are those of the session running alone, bit for bit: the
 // forward pass's arithmetic is per row (engine/runtime/model.h), so which
@@ -21,8 +22,8 @@
 // generate(). A step runs once every member has a call waiting, or when
 // the oldest waiting call has waited `gather_wait` (a member busy in its
 // own callback, e.g. writing to a slow client, delays the others at most
-// that long per step). MTP rows run as soon as they arrive, since the
-// member behind them will send its main chunk next.
+// that long per step). Waiting MTP calls run first, since the members
+// behind them send their main chunks next.
 //
 // Thread contract: all methods are thread-safe. Sessions opened here are
 // each used by one thread at a time (as any Session) and must be destroyed
@@ -55,7 +56,8 @@ struct BatchStats {
   int64_t chunks = 0;         // sequence chunks over all steps
   int64_t rows = 0;           // tokens over all steps
   int64_t largest_step = 0;   // most chunks in one step
-  int64_t mtp_calls = 0;      // MTP-block calls
+  int64_t mtp_steps = 0;      // Model::forward_mtp calls
+  int64_t mtp_calls = 0;      // MTP chunks over all of them
   int64_t members = 0;        // sessions inside sync()/generate() now
 };
 
@@ -76,14 +78,15 @@ class BatchScheduler {
   void join();
   void leave();
   Result<ChunkResult> forward(const SequenceChunk& chunk);
+  // `logits`: false when the rows only extend the MTP state.
   Result<ChunkResult> forward_mtp(StackState& state, std::span<const float> hidden,
-                                  std::span<const int32_t> next_tokens);
+                                  std::span<const int32_t> next_tokens, bool logits);
 
  private:
   struct Call;
   void run();
   void finish(Call& call, Result<ChunkResult> result);
-  Status check_chunk(const SequenceChunk& chunk) const;
+  Status check_tokens(std::span<const int32_t> tokens) const;
   Result<ChunkResult> submit(Call& call);
 
   const Model& model_;

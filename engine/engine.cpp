@@ -60,9 +60,13 @@ Result<ChunkResult> Session::run_main(const SequenceChunk& chunk) {
   return std::move(out->front());
 }
 
-Result<ChunkResult> Session::run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens) {
-  if (scheduler_) return scheduler_->forward_mtp(state_->mtp, hidden, next_tokens);
-  return model_.forward_mtp(state_->mtp, hidden, next_tokens, {});
+Result<ChunkResult> Session::run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens,
+                                     bool logits) {
+  if (scheduler_) return scheduler_->forward_mtp(state_->mtp, hidden, next_tokens, logits);
+  const MtpChunk chunk{&state_->mtp, hidden, next_tokens, logits};
+  auto out = model_.forward_mtp(std::span<const MtpChunk>(&chunk, 1), {});
+  if (!out) return out.error();
+  return std::move(out->front());
 }
 
 namespace {
@@ -106,7 +110,7 @@ Status Session::append(std::span<const int32_t> tokens, int64_t chunk_tokens, co
       rows.insert(rows.end(), out.hidden.begin(), out.hidden.end() - static_cast<std::ptrdiff_t>(width));
       next.insert(next.end(), chunk.begin() + 1, chunk.end());
       if (!next.empty()) {
-        auto mtp = run_mtp(rows, next);
+        auto mtp = run_mtp(rows, next, false);
         if (!mtp) return mtp.error();
       }
       state_->last_hidden.assign(out.hidden.end() - static_cast<std::ptrdiff_t>(width), out.hidden.end());
@@ -171,7 +175,7 @@ Result<GenerateStats> Session::generate_now(int64_t max_tokens, const SamplingPa
     // token after `next`. It is the row the MTP invariant needs anyway.
     int32_t draft = -1;
     if (state_->has_mtp) {
-      auto drafted = run_mtp(state_->last_hidden, std::span<const int32_t>(&next, 1));
+      auto drafted = run_mtp(state_->last_hidden, std::span<const int32_t>(&next, 1), true);
       if (!drafted) return drafted.error();
       draft = argmax(drafted->logits);
     }
@@ -207,7 +211,7 @@ Result<GenerateStats> Session::generate_now(int64_t max_tokens, const SamplingPa
     if (accepted) {
       ++stats.accepted;
       if (state_->has_mtp) {  // MTP row for `next`'s position: (its streams, draft)
-        auto row = run_mtp(std::span<const float>(out.hidden).first(width), std::span<const int32_t>(&draft, 1));
+        auto row = run_mtp(std::span<const float>(out.hidden).first(width), std::span<const int32_t>(&draft, 1), false);
         if (!row) return row.error();
       }
       tokens_.push_back(next);

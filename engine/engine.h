@@ -129,7 +129,8 @@ class Session {
                                      const std::function<bool(int32_t)>& on_token, const GenerateOptions& options);
   // The model calls, directly or through the scheduler.
   Result<ChunkResult> run_main(const SequenceChunk& chunk);
-  Result<ChunkResult> run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens);
+  // `logits`: false when the rows only extend the MTP state.
+  Result<ChunkResult> run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens, bool logits);
 
   const Model& model_;
   BatchScheduler* scheduler_;

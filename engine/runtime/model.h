@@ -36,6 +36,15 @@ struct SequenceChunk {
   bool keep_hidden = false;
 };
 
+// One sequence's rows for the MTP block: the main model's final streams of
+// positions p..p+T-1 ([T, hc*dim]) paired with the tokens that follow them.
+struct MtpChunk {
+  StackState* state = nullptr;
+  std::span<const float> hidden;
+  std::span<const int32_t> next_tokens;
+  bool logits = true;  // false: the rows only extend the MTP state (no head)
+};
+
 struct ForwardOptions {
   bool logits_for_every_token = false;  // else only the chunk's last token
   bool keep_hidden = false;             // final residual streams of every token (MTP input)
@@ -68,6 +77,11 @@ class Model {
   // positions p..p+T-1 ([T, hc*dim]) paired with the tokens that follow them.
   Result<ChunkResult> forward_mtp(StackState& state, std::span<const float> hidden, std::span<const int32_t> next_tokens,
                                   const ForwardOptions& options, int64_t mtp_index = 0) const;
+  // The same for several sequences at once, sharing the weight reads; each
+  // chunk's results are those it gets alone (per-row arithmetic). A chunk
+  // without `logits` gets none (nor hidden streams).
+  Result<std::vector<ChunkResult>> forward_mtp(std::span<const MtpChunk> chunks, const ForwardOptions& options,
+                                               int64_t mtp_index = 0) const;
 
  private:
   Model() = default;

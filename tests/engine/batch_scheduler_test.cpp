@@ -18,6 +18,7 @@
 
 #include "engine/batch_scheduler.h"
 #include "engine/engine.h"
+#include "engine/runtime/model.h"
 #include "tests/engine/synthetic_checkpoints.h"
 
 using namespace beluga;
@@ -123,6 +124,10 @@ void check_same(const std::vector<Outcome>& together, const std::vector<Outcome>
     CHECK(together[i].tokens == alone[i].tokens);
     CHECK(same_bits(together[i].logits, alone[i].logits));
     CHECK(together[i].stats.cancelled == alone[i].stats.cancelled);
+    // The MTP block's drafts (batched MTP rows) are the same too.
+    CHECK(together[i].stats.drafted == alone[i].stats.drafted);
+    CHECK(together[i].stats.accepted == alone[i].stats.accepted);
+    CHECK(together[i].stats.forward_passes == alone[i].stats.forward_passes);
   }
 }
 
@@ -155,6 +160,7 @@ TEST_CASE("sessions decoding together get exactly the tokens and logits each get
     const BatchStats stats = scheduler.stats();
     CHECK(stats.largest_step == 3);
     CHECK(stats.mtp_calls > 0);
+    CHECK(stats.mtp_steps < stats.mtp_calls);  // MTP rows of several sessions shared a pass
     CHECK(stats.members == 0);
   }
 }
@@ -164,54 +170,67 @@ TEST_CASE("a session prefilling while others decode changes none of their result
   auto engine = Engine::load(testing::synthetic_checkpoint(shape));
   REQUIRE(engine.ok());
   const int64_t vocab = (*engine)->info().vocab_size;
-  std::vector<Job> decoders(2);
-  decoders[0].prompt = prompt_tokens(9, vocab, 31);
-  decoders[0].max_tokens = 40;
-  decoders[1].prompt = prompt_tokens(14, vocab, 32);
-  decoders[1].max_tokens = 40;
-  Job late;  // arrives with a long prompt once the others decode
+  // Two decoders generate 3 tokens, then 37 more (two generate() calls, run
+  // alike alone and together); a late session arrives between the two with
+  // a long prompt, and its prefill chunks share steps with their decoding.
+  const std::vector<int32_t> prompts[2] = {prompt_tokens(9, vocab, 31), prompt_tokens(14, vocab, 32)};
+  Job late;
   late.prompt = prompt_tokens(70, vocab, 33);
   late.max_tokens = 10;
   late.temperature = 0.5f;
-  auto alone = run_alone(**engine, decoders);
+  auto decode = [&](Session& session, size_t i, const std::function<void()>& between) {
+    Outcome out;
+    auto on_token = [&](int32_t t) {
+      out.tokens.push_back(t);
+      return true;
+    };
+    REQUIRE(session.sync(prompts[i]).ok());
+    REQUIRE(session.generate(3, {}, on_token).ok());
+    if (between) between();
+    auto stats = session.generate(37, {}, on_token);
+    REQUIRE(stats.ok());
+    out.stats = *stats;
+    out.logits.assign(session.last_logits().begin(), session.last_logits().end());
+    return out;
+  };
+  std::vector<Outcome> alone;
+  for (size_t i = 0; i < 2; ++i) alone.push_back(decode(*(*engine)->open_session(), i, nullptr));
   alone.push_back(run_alone(**engine, {late}).front());
 
   BatchOptions options;
   options.gather_wait = kGatherWait;
   BatchScheduler scheduler((*engine)->model(), options);
-  // Each decoder, after its second token, waits in its callback (a member
-  // with no call waiting) until the late session is a member too; the late
-  // session's first keep_going poll, inside sync(), lets them go. The next
-  // step then holds the late session's first prefill chunk and both
-  // decoders' rows.
+  // No session ever waits while a member with nothing in line: the decoders
+  // wait between their generate() calls (not members), the late session
+  // inside its first keep_going poll (a member with nothing in line) until
+  // both decoders are members again; then all three send their calls.
   std::vector<Outcome> together(3);
   std::mutex mutex;
   std::condition_variable changed;
-  int decoding = 0;
+  int paused = 0;
   bool late_joined = false;
-  auto hold_decoder = [&](size_t produced) {
-    if (produced != 2) return;
+  auto pause = [&] {
     std::unique_lock lock(mutex);
-    ++decoding;
+    ++paused;
     changed.notify_all();
     changed.wait(lock, [&] { return late_joined; });
   };
   std::vector<std::thread> threads;
   for (size_t i = 0; i < 2; ++i)
-    threads.emplace_back([&, i] {
-      auto session = scheduler.open_session();
-      together[i] = run_job(*session, decoders[i], nullptr, hold_decoder);
-    });
+    threads.emplace_back([&, i] { together[i] = decode(*scheduler.open_session(), i, pause); });
   threads.emplace_back([&] {
     {
       std::unique_lock lock(mutex);
-      changed.wait(lock, [&] { return decoding == 2; });
+      changed.wait(lock, [&] { return paused == 2; });
     }
     auto session = scheduler.open_session();
     together[2] = run_job(*session, late, [&] {
-      std::lock_guard lock(mutex);
-      late_joined = true;
+      {
+        std::lock_guard lock(mutex);
+        late_joined = true;
+      }
       changed.notify_all();
+      while (scheduler.stats().members < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     });
   });
   for (auto& t : threads) t.join();
@@ -272,4 +291,44 @@ TEST_CASE("a bad token id fails its own session only", "[engine][batch]") {
   for (auto& t : threads) t.join();
   check_same(together, alone);
   CHECK(bad_error.find("outside the vocabulary") != std::string::npos);
+}
+
+TEST_CASE("MTP rows of several sequences in one pass get what each gets alone", "[engine][batch]") {
+  for (const auto& shape : kShapes) {
+    INFO(shape.name);
+    auto model = Model::load(testing::synthetic_checkpoint(shape));
+    REQUIRE(model.ok());
+    const ModelConfig& c = (*model)->config();
+    const size_t width = static_cast<size_t>(c.hc_mult * c.hidden_size);
+    // Three sequences at different MTP positions, fed 3, 1 and 2 rows.
+    const size_t history[] = {4, 9, 0}, fed[] = {3, 1, 2};
+    std::vector<StackState> together, alone;
+    std::vector<std::vector<float>> hidden;
+    std::vector<std::vector<int32_t>> next;
+    for (size_t i = 0; i < 3; ++i) {
+      together.push_back((*model)->new_mtp_state());
+      alone.push_back((*model)->new_mtp_state());
+      const auto past = prompt_tokens(history[i], c.vocab_size, static_cast<uint32_t>(60 + i));
+      std::vector<float> past_hidden(history[i] * width);
+      for (size_t k = 0; k < past_hidden.size(); ++k) past_hidden[k] = static_cast<float>((k * 37 + i) % 101) / 50.0f - 1.0f;
+      for (StackState* s : {&together.back(), &alone.back()})
+        REQUIRE((*model)->forward_mtp(*s, past_hidden, past, {}).ok());
+      next.push_back(prompt_tokens(fed[i], c.vocab_size, static_cast<uint32_t>(70 + i)));
+      hidden.emplace_back(fed[i] * width);
+      for (size_t k = 0; k < hidden.back().size(); ++k) hidden.back()[k] = static_cast<float>((k * 53 + 7 * i) % 97) / 40.0f - 1.2f;
+    }
+    std::vector<MtpChunk> chunks;
+    for (size_t i = 0; i < 3; ++i) chunks.push_back({&together[i], hidden[i], next[i], i != 1});
+    auto batch = (*model)->forward_mtp(chunks, {});
+    REQUIRE(batch.ok());
+    for (size_t i = 0; i < 3; ++i) {
+      INFO("sequence " << i);
+      auto one = (*model)->forward_mtp(alone[i], hidden[i], next[i], {});
+      REQUIRE(one.ok());
+      if (i == 1) CHECK((*batch)[i].logits.empty());  // asked for none
+      else CHECK(same_bits((*batch)[i].logits, one->logits));
+      CHECK(together[i].position == alone[i].position);
+      CHECK(together[i].blocks[0].window == alone[i].blocks[0].window);
+    }
+  }
 }
