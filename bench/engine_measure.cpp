@@ -117,6 +117,9 @@ Result<SessionsTiming> time_sessions(const Model& model, int64_t sessions, int64
   timing.steps = after.steps - before.steps;
   timing.chunks = after.chunks - before.chunks;
   timing.largest_step = after.largest_step;
+  timing.mtp_steps = after.mtp_steps - before.mtp_steps;
+  timing.forward_seconds = after.forward_seconds - before.forward_seconds;
+  timing.mtp_seconds = after.mtp_seconds - before.mtp_seconds;
   return timing;
 }
 

@@ -37,6 +37,8 @@ struct SessionsTiming {
   int64_t steps = 0;         // the scheduler's forward passes while they generated
   int64_t chunks = 0;        // sequence chunks those steps carried
   int64_t largest_step = 0;  // most chunks in one step (the scheduler's whole life)
+  int64_t mtp_steps = 0;     // its MTP-block passes
+  double forward_seconds = 0, mtp_seconds = 0;  // of `seconds`, in the main model's and the MTP block's passes
   double tokens_per_s() const { return seconds > 0 ? static_cast<double>(sessions * tokens) / seconds : 0; }
 };
 

@@ -1,6 +1,7 @@
 #include "daemon/bench_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -114,13 +115,17 @@ int run_sessions(const BenchOptions& o) {
     const double chunks_per_step = timing->steps > 0 ? static_cast<double>(timing->chunks) / timing->steps : 0;
     const double speedup = alone > 0 ? timing->tokens_per_s() / alone : 0;
     runs.push_back({{"sessions", count}, {"tokens_per_s", timing->tokens_per_s()}, {"seconds", timing->seconds},
-                    {"steps", timing->steps}, {"chunks_per_step", chunks_per_step}, {"speedup", speedup}});
-    if (!o.json)
+                    {"steps", timing->steps}, {"chunks_per_step", chunks_per_step}, {"speedup", speedup},
+                    {"forward_seconds", timing->forward_seconds}, {"mtp_seconds", timing->mtp_seconds}});
+    if (!o.json) {
+      const double steps = static_cast<double>(std::max<int64_t>(1, timing->steps));
       std::printf("sessions %3lld  %8.3f tokens/s  %6.2fx one session  (%lld tokens each, %lld steps, %.2f "
-                  "sequences/step, %.1f ms/step)\n",
+                  "sequences/step, %.1f ms/step: main model %.1f, MTP block %.1f, the rest %.1f)\n",
                   static_cast<long long>(count), timing->tokens_per_s(), speedup, static_cast<long long>(tokens),
-                  static_cast<long long>(timing->steps), chunks_per_step,
-                  timing->steps > 0 ? 1e3 * timing->seconds / static_cast<double>(timing->steps) : 0.0);
+                  static_cast<long long>(timing->steps), chunks_per_step, 1e3 * timing->seconds / steps,
+                  1e3 * timing->forward_seconds / steps, 1e3 * timing->mtp_seconds / steps,
+                  1e3 * (timing->seconds - timing->forward_seconds - timing->mtp_seconds) / steps);
+    }
   }
   if (o.json) std::printf("%s\n", runs.dump().c_str());
   return 0;

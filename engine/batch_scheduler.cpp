@@ -101,11 +101,6 @@ Result<ChunkResult> BatchScheduler::forward_mtp(StackState& state, std::span<con
   return submit(call);
 }
 
-void BatchScheduler::finish(Call& call, Result<ChunkResult> result) {
-  std::lock_guard lock(mutex_);
-  call.result.emplace(std::move(result));
-}
-
 void BatchScheduler::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -137,6 +132,7 @@ void BatchScheduler::run() {
       stats_.largest_step = std::max<int64_t>(stats_.largest_step, static_cast<int64_t>(calls.size()));
     }
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     Result<std::vector<ChunkResult>> results = std::vector<ChunkResult>();
     if (mtp) {
       std::vector<MtpChunk> chunks;
@@ -147,14 +143,16 @@ void BatchScheduler::run() {
       for (Call* call : calls) chunks.push_back(call->chunk);
       results = model_.forward(chunks, {});
     }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    lock.lock();  // the results and the time land together: stats() never sees one without the other
+    (mtp ? stats_.mtp_seconds : stats_.forward_seconds) += seconds;
     for (size_t i = 0; i < calls.size(); ++i) {
       if (results.ok())
-        finish(*calls[i], std::move((*results)[i]));
+        calls[i]->result.emplace(std::move((*results)[i]));
       else
-        finish(*calls[i], results.error());
+        calls[i]->result.emplace(results.error());
     }
     done_.notify_all();
-    lock.lock();
   }
 }
 

@@ -59,6 +59,8 @@ struct BatchStats {
   int64_t mtp_steps = 0;      // Model::forward_mtp calls
   int64_t mtp_calls = 0;      // MTP chunks over all of them
   int64_t members = 0;        // sessions inside sync()/generate() now
+  double forward_seconds = 0;  // spent in Model::forward
+  double mtp_seconds = 0;      // spent in Model::forward_mtp
 };
 
 class BatchScheduler {
@@ -85,7 +87,6 @@ class BatchScheduler {
  private:
   struct Call;
   void run();
-  void finish(Call& call, Result<ChunkResult> result);
   Status check_tokens(std::span<const int32_t> tokens) const;
   Result<ChunkResult> submit(Call& call);
 
