@@ -6,6 +6,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "engine/cpu/linear.h"
 
 namespace beluga::bench {
@@ -19,15 +22,49 @@ using Sgemm = void (*)(int order, int trans_a, int trans_b, int m, int n, int k,
                        const float* b, int ldb, float beta, float* c, int ldc);
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
-Sgemm openblas_sgemm() {
-  static const Sgemm sgemm = []() -> Sgemm {
-    for (const char* name : {"libopenblas.so.0", "libopenblas.so"})
-      if (void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))
-        if (void* fn = dlsym(lib, "cblas_sgemm")) return reinterpret_cast<Sgemm>(fn);
-    return nullptr;
-  }();
-  return sgemm;
+using CoreName = char* (*)();
+
+// OpenBLAS picks its kernels by the CPU model it recognises, and falls back
+// to its generic SSE3 ("Prescott") kernels on a model it does not know,
+// which a virtual machine's CPU often is: then it would run at a fraction
+// of this machine's speed and flatter beluga. So, unless the user chose
+// OPENBLAS_CORETYPE, the reference gets the newest kernels the CPU's
+// features allow (read when the library loads).
+void choose_openblas_core() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;
+  const char* core = nullptr;
+  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f"))
+    core = "Cooperlake";
+  else if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    core = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    core = "Haswell";
+  if (core) setenv("OPENBLAS_CORETYPE", core, 0);
 }
+
+struct OpenBlas {
+  Sgemm sgemm = nullptr;
+  std::string core;  // the kernels it runs ("SkylakeX", ...)
+};
+
+const OpenBlas& openblas() {
+  static const OpenBlas lib = [] {
+    OpenBlas found;
+    choose_openblas_core();
+    for (const char* name : {"libopenblas.so.0", "libopenblas.so"})
+      if (void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL))
+        if (void* fn = dlsym(handle, "cblas_sgemm")) {
+          found.sgemm = reinterpret_cast<Sgemm>(fn);
+          if (void* core = dlsym(handle, "openblas_get_corename"))
+            if (const char* text = reinterpret_cast<CoreName>(core)()) found.core = text;
+          break;
+        }
+    return found;
+  }();
+  return lib;
+}
+
+Sgemm openblas_sgemm() { return openblas().sgemm; }
 
 void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m, GemmReference& ref) {
   if (m <= 0 || rows <= 0) return;
@@ -50,6 +87,8 @@ void time_gemm(const LinearWeight& w, int64_t row_begin, int64_t rows, int64_t m
 }  // namespace
 
 bool openblas_available() { return openblas_sgemm() != nullptr; }
+
+std::string openblas_core() { return openblas().core; }
 
 GemmReference openblas_prefill_reference(const ModelWeights& weights, int64_t tokens) {
   GemmReference ref;

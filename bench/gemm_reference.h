@@ -9,6 +9,11 @@
 // tokens. Each GEMM runs once after a warm-up call; only sgemm is timed
 // (dequantisation is not).
 //
+// OpenBLAS runs the kernels of the newest core type the CPU's features
+// allow (OPENBLAS_CORETYPE, unless the user set it): on a CPU model it does
+// not recognise, as in many virtual machines, it would otherwise fall back
+// to generic SSE3 kernels. openblas_core() names what it runs.
+//
 // OpenBLAS is looked up at run time (dlopen of libopenblas.so.0: Debian's
 // libopenblas0, a benchmark-only dependency, never needed to build or run
 // beluga); without it openblas_available() is false and the prefill
@@ -16,12 +21,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "engine/model/weights.h"
 
 namespace beluga::bench {
 
 bool openblas_available();
+std::string openblas_core();  // "" before the first use or without OpenBLAS
 
 struct GemmReference {
   double seconds = 0;      // sum of the timed sgemm calls

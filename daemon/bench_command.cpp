@@ -91,8 +91,9 @@ int run_prefill(const BenchOptions& o) {
   }
   std::printf("prefill    %.3f tokens/s (%lld tokens in %.2f s)\n", tps, static_cast<long long>(tokens), *seconds);
   if (have)
-    std::printf("openblas   %.2f s for the same %lld GEMMs (%.1f GFLOP/s); efficiency %.3f (target >= 1.0)\n",
-                ref.seconds, static_cast<long long>(ref.gemms), ref.flops / ref.seconds / 1e9, ref.seconds / *seconds);
+    std::printf("openblas   %.2f s for the same %lld GEMMs (%.1f GFLOP/s, %s kernels); efficiency %.3f (target >= 1.0)\n",
+                ref.seconds, static_cast<long long>(ref.gemms), ref.flops / ref.seconds / 1e9,
+                bench::openblas_core().c_str(), ref.seconds / *seconds);
   else
     std::printf("openblas   not built in (install libopenblas-dev and rebuild for the GEMM comparison)\n");
   return 0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/cpu/linear_kernels.h"
+#include "engine/cpu/linear_pairs.h"
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/model/dtype.h"
@@ -129,10 +130,39 @@ kernels::LinearArgs kernel_args(const LinearWeight& w, const float* x, int64_t r
 
 bool simd_shape(const kernels::LinearArgs& a) { return a.block_cols % 16 == 0 && a.in % a.block_cols == 0; }
 
+// Which kernel runs, by summation order:
+//   pairs (linear_pairs.h): FP8/FP4/BF16 weights on CPUs with AVX-512 BF16
+//     and VBMI, or the same order in plain C++;
+//   lanes (linear.h): everything else, with AVX-512, AVX2 or plain C++.
+// kFast takes the pairs order where this CPU runs it in SIMD, so kPortable
+// (kFast's order without SIMD) does too; kAvx2 and kPortableLanes always
+// take the lanes order.
+enum class Path { kPairsSimd, kPairsPortable, kAvx512, kAvx2, kPortable };
+
+Path choose_path(const kernels::LinearArgs& a, LinearKernel kernel) {
+  const bool pairs = kernels::pairs_shape(a.storage, a.f32, a.in, a.block_cols) && kernels::avx512_bf16_available();
+  const bool simd = kernels::avx2_available() && simd_shape(a);
+  switch (kernel) {
+    case LinearKernel::kFast:
+      if (pairs) return Path::kPairsSimd;
+      if (simd) return kernels::avx512_available() ? Path::kAvx512 : Path::kAvx2;
+      return Path::kPortable;
+    case LinearKernel::kPortable: return pairs ? Path::kPairsPortable : Path::kPortable;
+    case LinearKernel::kAvx2: return simd ? Path::kAvx2 : Path::kPortable;
+    case LinearKernel::kPortableLanes:
+    case LinearKernel::kReference: break;
+  }
+  return Path::kPortable;
+}
+
 }  // namespace
 
 bool linear_uses_simd(const LinearWeight& w) {
   return kernels::avx2_available() && simd_shape(kernel_args(w, nullptr, 0, nullptr));
+}
+
+bool linear_uses_pairs(const LinearWeight& w) {
+  return choose_path(kernel_args(w, nullptr, 0, nullptr), LinearKernel::kFast) == Path::kPairsSimd;
 }
 
 void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::span<float> y, ActivationQuant mode,
@@ -143,28 +173,56 @@ void linear(const LinearWeight& w, std::span<const float> x, int64_t rows, std::
 void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_count, std::span<const float> x,
                       int64_t rows, std::span<float> y, ActivationQuant mode, LinearKernel kernel) {
   std::span<const float> input = x;
-  // The calling thread's scratch, grown and never shrunk: no allocation per
-  // call once warm. Workers only read it, within this call (no task of a
-  // linear calls linear, so a thread helping with queued tasks never
-  // reassigns its own scratch while another reads it).
-  thread_local std::vector<float> quantised;
+  // The calling thread's input buffers (FP8-rounded rows; the same arranged
+  // for the pairs order), reused: no allocation per call once warm. Workers
+  // only read them, within this call (no task of a linear calls linear, so a
+  // thread helping with queued tasks never reassigns its own while another
+  // reads them). After a call of many rows (prefill) they are freed again:
+  // kept, they would hold a chunk's worth of memory for the thread's life
+  // (engine/runtime/scratch.h does the same for the forward).
+  struct InputScratch {
+    std::vector<float> quantised, arranged_f32;
+    std::vector<uint16_t> arranged;
+  };
+  thread_local InputScratch scratch;
+  constexpr int64_t kKeptRows = 16;
+  struct Release {
+    int64_t rows;
+    InputScratch& scratch;
+    ~Release() {
+      if (rows > kKeptRows) scratch = InputScratch();
+    }
+  } release{rows, scratch};
   if (mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
-    quantised.assign(x.begin(), x.begin() + rows * w.in);
-    for (int64_t r = 0; r < rows; ++r) fp8_quant_dequant(std::span<float>(quantised).subspan(r * w.in, w.in), 128);
-    input = quantised;
+    scratch.quantised.assign(x.begin(), x.begin() + rows * w.in);
+    for (int64_t r = 0; r < rows; ++r)
+      fp8_quant_dequant(std::span<float>(scratch.quantised).subspan(r * w.in, w.in), 128);
+    input = scratch.quantised;
   }
   if (kernel == LinearKernel::kReference) return linear_reference(w, row_begin, row_count, input, rows, y);
 
   kernels::LinearArgs base = kernel_args(w, input.data(), rows, y.data());
   base.row0 = row_begin;
   base.out = row_count;
+  const Path path = choose_path(base, kernel);
+  if (path == Path::kPairsSimd) {
+    // A few rows of bf16 values (e4m3-rounded inputs): vdpbf16ps, weights
+    // decoded once per tile in registers; more rows: float32 FMAs.
+    constexpr int64_t kDotRows = 4;
+    if (rows <= kDotRows && mode == ActivationQuant::kAsWeight && w.storage != WeightStorage::kBF16) {
+      scratch.arranged.resize(std::max(scratch.arranged.size(), static_cast<size_t>(rows * w.in)));
+      kernels::arrange_pairs_inputs(w.storage, input.data(), rows, w.in, scratch.arranged.data());
+      base.xb = scratch.arranged.data();
+    } else {
+      scratch.arranged_f32.resize(std::max(scratch.arranged_f32.size(), static_cast<size_t>(rows * w.in)));
+      kernels::arrange_pairs_inputs_f32(w.storage, input.data(), rows, w.in, scratch.arranged_f32.data());
+      base.xf = scratch.arranged_f32.data();
+    }
+  }
   struct Call {
     kernels::LinearArgs base;
-    bool simd, avx512;
-  } call{base, false, false};
-  call.simd = (kernel == LinearKernel::kFast || kernel == LinearKernel::kAvx2) && kernels::avx2_available() &&
-              simd_shape(base);
-  call.avx512 = call.simd && kernel == LinearKernel::kFast && kernels::avx512_available();
+    Path path;
+  } call{base, path};
   // One reference captured: the closure fits std::function's local storage,
   // so the call allocates nothing once the scratch buffers are warm.
   parallel_for(row_count, 64, [&call](int64_t begin, int64_t end) {
@@ -185,12 +243,14 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
       a.acc = acc.data();
       a.wbuf = wbuf.data();
     }
-    if (call.avx512)
-      kernels::linear_rows_avx512(a, begin, end);
-    else if (call.simd)
-      kernels::linear_rows_avx2(a, begin, end);
-    else
-      kernels::linear_rows_portable(a, begin, end);
+    switch (call.path) {
+      case Path::kPairsSimd:
+        return kernels::linear_rows_avx512_bf16(a, begin, end);
+      case Path::kPairsPortable: return kernels::linear_rows_pairs_portable(a, begin, end);
+      case Path::kAvx512: return kernels::linear_rows_avx512(a, begin, end);
+      case Path::kAvx2: return kernels::linear_rows_avx2(a, begin, end);
+      case Path::kPortable: return kernels::linear_rows_portable(a, begin, end);
+    }
   });
 }
 

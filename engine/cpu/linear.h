@@ -19,7 +19,14 @@
 //               the same operations in the same order (bit-identical).
 //               Because block scales are powers of two, this equals the
 //               dot product of the dequantised row summed in that order.
-// The two differ only in summation order (~1e-7 relative).
+//               On CPUs with AVX-512 BF16 and VBMI, FP8/FP4 weights (with
+//               128-column groups) take a second order, the pairs order of
+//               linear_pairs.h: weights decoded by byte-table lookups to
+//               bf16, then up to four e4m3-rounded input rows through
+//               bf16 dot products, anything else through float32 FMAs in
+//               the same order. Which order a weight gets depends on the CPU, never
+//               on the batch or the threads.
+// They differ only in summation order (~1e-7 relative).
 //
 // As in the official `linear()`, an FP8 or FP4 weight first quantises each
 // input row to FP8 e4m3 in blocks of 128 (quant_sim.h); kPlain skips that
@@ -37,8 +44,9 @@ enum class ActivationQuant { kAsWeight, kPlain };
 enum class LinearKernel {
   kFast,
   kReference,
-  kPortable,  // kFast without SIMD, for tests
-  kAvx2,      // kFast without AVX-512, for tests
+  kPortable,       // kFast's summation order without SIMD, for tests
+  kAvx2,           // the lanes order with AVX2 (no AVX-512), for tests
+  kPortableLanes,  // the lanes order without SIMD, for tests
 };
 
 // x: [rows, w.in], y: [rows, w.out] (overwritten).
@@ -51,8 +59,10 @@ void linear_row_range(const LinearWeight& w, int64_t row_begin, int64_t row_coun
                       int64_t rows, std::span<float> y, ActivationQuant mode = ActivationQuant::kAsWeight,
                       LinearKernel kernel = LinearKernel::kFast);
 
-// Whether kFast uses SIMD on this machine for this weight.
+// Whether kFast uses SIMD on this machine for this weight, and whether it
+// takes the pairs order (AVX-512 BF16) for it.
 bool linear_uses_simd(const LinearWeight& w);
+bool linear_uses_pairs(const LinearWeight& w);
 
 // Dequantises rows [row_begin, row_end) of W into out ([n, w.in]).
 void dequantize_rows(const LinearWeight& w, int64_t row_begin, int64_t row_end, std::span<float> out);

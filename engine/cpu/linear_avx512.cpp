@@ -51,10 +51,23 @@ BELUGA_AVX512 inline __m512 weights_16(const uint8_t* row, int64_t c) {
   }
 }
 
+// Bytes of one weight row's columns [c, c + n).
+template <int Kind>
+inline int64_t row_bytes(int64_t n) {
+  switch (Kind) {
+    case kKindFP8: return n;
+    case kKindFP4: return n / 2;
+    case kKindBF16: return 2 * n;
+    default: return 4 * n;
+  }
+}
+
 // Output rows [o0, o0 + Tile) of the single input row; Tile independent
-// chains of fused multiply-adds keep the FMA units busy.
+// chains of fused multiply-adds keep the FMA units busy. The next Tile
+// rows (`next`, contiguous with these; null for none) are prefetched at
+// the pace these are read, as in linear_avx512_bf16.cpp.
 template <int Kind, int Tile>
-BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0) {
+BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0, const uint8_t* next) {
   const uint8_t* rows[Tile];
   const uint8_t* scales[Tile];
   const float* multipliers = multiplier_table(a.storage);
@@ -65,7 +78,11 @@ BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0) {
     acc[t] = _mm512_setzero_ps();
   }
   const int64_t n = a.block_cols;
+  const int64_t block_bytes = Tile * row_bytes<Kind>(n);
   for (int64_t c0 = 0, block = 0; c0 < a.in; c0 += n, ++block) {
+    if (next)
+      for (int64_t line = 0; line < block_bytes; line += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next + block * block_bytes + line), _MM_HINT_T0);
     __m512 p[Tile];
     for (int t = 0; t < Tile; ++t) p[t] = _mm512_setzero_ps();
     for (int64_t c = c0; c < c0 + n; c += 16) {
@@ -85,8 +102,8 @@ BELUGA_AVX512 void one_row_tile(const LinearArgs& a, int64_t o0) {
 template <int Kind>
 BELUGA_AVX512 void one_row(const LinearArgs& a, int64_t begin, int64_t end) {
   int64_t o0 = begin;
-  for (; o0 + 4 <= end; o0 += 4) one_row_tile<Kind, 4>(a, o0);
-  for (; o0 < end; ++o0) one_row_tile<Kind, 1>(a, o0);
+  for (; o0 + 4 <= end; o0 += 4) one_row_tile<Kind, 4>(a, o0, o0 + 8 <= end ? weight_row(a, o0 + 4) : nullptr);
+  for (; o0 < end; ++o0) one_row_tile<Kind, 1>(a, o0, nullptr);
 }
 
 // Several input rows (prefill): each scale block of Tile weight rows is

@@ -36,6 +36,11 @@ struct LinearArgs {
   // Scratch of the calling thread: acc [rows * kTileRows * kLanes], wbuf [kTileRows * block_cols].
   float* acc = nullptr;
   float* wbuf = nullptr;
+  // The pairs order only (linear_pairs.h): the inputs arranged, [rows, in]:
+  // as bf16 for up to four e4m3-rounded rows, else as float32 (odd and even
+  // words split).
+  const uint16_t* xb = nullptr;
+  const float* xf = nullptr;
 };
 
 void linear_rows_portable(const LinearArgs& a, int64_t begin, int64_t end);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/cpu/linear_kernels.h"
+#include "engine/cpu/linear_pairs.h"
 #include "engine/model/dtype.h"
 
 namespace beluga::cpu::kernels {
@@ -60,11 +61,13 @@ namespace {
 // Every e8m0 scale byte as float, times 256 for FP8's unit form and times
 // 1/2 for FP4's doubled values.
 struct ScaleTables {
+  float e8m0[256];
   float e8m0_half[256];
   float e8m0_x256[256];
   ScaleTables() {
     for (int i = 0; i < 256; ++i) {
       const float scale = e8m0_to_f32(static_cast<uint8_t>(i));
+      e8m0[i] = scale;
       e8m0_half[i] = scale * 0.5f;
       e8m0_x256[i] = scale * 256.0f;
     }
@@ -82,6 +85,8 @@ const float* multiplier_table(WeightStorage storage) {
   }
   return nullptr;
 }
+
+const float* e8m0_values() { return scale_tables.e8m0; }
 
 const uint8_t* scale_row(const LinearArgs& a, int64_t o) {
   switch (a.storage) {
@@ -129,6 +134,63 @@ void linear_rows_portable(const LinearArgs& a, int64_t begin, int64_t end) {
     }
     for (int64_t r = 0; r < a.rows; ++r)
       for (int64_t t = 0; t < tile; ++t) a.y[r * a.out + o0 + t] = reduce_lanes(a.acc + (r * kTileRows + t) * kLanes);
+  }
+}
+
+void arrange_pairs_inputs(WeightStorage storage, const float* x, int64_t rows, int64_t in, uint16_t* out) {
+  int64_t column[kPairsSteps * kPairsWords];
+  for (int s = 0; s < kPairsSteps; ++s)
+    for (int k = 0; k < kPairsWords; ++k) column[s * kPairsWords + k] = pairs_column(storage, s, k);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = r * in; g < (r + 1) * in; g += kPairsGroup)
+      for (int64_t i = 0; i < kPairsGroup; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + g + column[i], sizeof bits);
+        out[g + i] = static_cast<uint16_t>(bits >> 16);  // exact: the inputs are bf16 values
+      }
+}
+
+void arrange_pairs_inputs_f32(WeightStorage storage, const float* x, int64_t rows, int64_t in, float* out) {
+  int64_t column[kPairsSteps * kPairsWords];
+  for (int s = 0; s < kPairsSteps; ++s)
+    for (int j = 0; j < kLanes; ++j) {
+      column[s * kPairsWords + j] = pairs_column(storage, s, 2 * j + 1);
+      column[s * kPairsWords + kLanes + j] = pairs_column(storage, s, 2 * j);
+    }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = r * in; g < (r + 1) * in; g += kPairsGroup)
+      for (int64_t i = 0; i < kPairsGroup; ++i) out[g + i] = x[g + column[i]];
+}
+
+void linear_rows_pairs_portable(const LinearArgs& a, int64_t begin, int64_t end) {
+  const float* e8m0 = e8m0_values();
+  const int64_t groups = a.in / kPairsGroup;
+  float w[kPairsGroup];
+  for (int64_t o = begin; o < end; ++o) {
+    const uint8_t* scales = scale_row(a, o);
+    for (int64_t r = 0; r < a.rows; ++r) {
+      const float* x = a.x + r * a.in;
+      float acc[kLanes] = {};
+      for (int64_t g = 0; g < groups; ++g) {
+        const int64_t c0 = g * kPairsGroup;
+        // True weight values: the unit tables' FP8 x 256, FP4 / 2 (exact), BF16 as is.
+        decode_block(a, o, c0, kPairsGroup, w);
+        if (a.storage != WeightStorage::kBF16)
+          for (float& v : w) v *= a.storage == WeightStorage::kFP8 ? 256.0f : 0.5f;
+        float p[kLanes] = {};
+        for (int s = 0; s < kPairsSteps; ++s)
+          for (int j = 0; j < kLanes; ++j) {
+            const int64_t odd = pairs_column(a.storage, s, 2 * j + 1), even = pairs_column(a.storage, s, 2 * j);
+            p[j] = std::fma(w[odd], x[c0 + odd], p[j]);
+            p[j] = std::fma(w[even], x[c0 + even], p[j]);
+          }
+        for (int j = 0; j < kLanes; ++j) {
+          const float multiplier = scales ? e8m0[scales[pairs_scale_block(a.storage, g, j)]] : 1.0f;
+          acc[j] = std::fma(p[j], multiplier, acc[j]);
+        }
+      }
+      a.y[r * a.out + o] = reduce_lanes(acc);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 #include "engine/cpu/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -99,42 +100,59 @@ ThreadPool& pool() {
 
 int worker_count() { return pool().size(); }
 
+// Ranges are handed out dynamically: [0, n) is cut into a few chunks per
+// thread (never below min_per_task), and the caller and the pool workers
+// that join claim the next chunk from a shared counter until none is left.
+// A worker that wakes late (a busy or shared machine) then takes less,
+// instead of the caller waiting for its fixed half.
 void parallel_for(int64_t n, int64_t min_per_task, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
+  const int64_t threads = pool().size();
   const int64_t max_tasks = std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_task));
-  const int64_t tasks = std::min<int64_t>(max_tasks, pool().size());
-  if (tasks <= 1) {
+  const int64_t helpers = std::min<int64_t>(max_tasks, threads) - 1;  // pool tasks besides the caller
+  if (helpers <= 0) {
     fn(0, n);
     return;
   }
-  // The count is changed only under the lock, so the caller cannot see zero
-  // (and destroy this job) while a worker still holds the mutex.
+  constexpr int64_t kChunksPerThread = 4;
+  const int64_t chunks = std::min<int64_t>(max_tasks, kChunksPerThread * (helpers + 1));
+  // The count of running claimers is changed only under the lock, so the
+  // caller cannot see zero (and destroy this job) while a worker still holds
+  // the mutex.
   struct Job {
     const std::function<void(int64_t, int64_t)>& fn;
-    int64_t n, per_task, remaining;
+    int64_t n, per_chunk, chunks;
+    std::atomic<int64_t> next{0};
+    int64_t running;
     std::mutex done_mutex;
     std::condition_variable done;
-    void run(int64_t t) {
-      const int64_t begin = std::min(n, t * per_task), end = std::min(n, (t + 1) * per_task);
-      if (begin < end) fn(begin, end);
-      std::lock_guard<std::mutex> lock(done_mutex);
-      if (--remaining == 0) done.notify_all();
+    void claim_all() {
+      for (int64_t c = next++; c < chunks; c = next++) {
+        const int64_t begin = std::min(n, c * per_chunk), end = std::min(n, (c + 1) * per_chunk);
+        if (begin < end) fn(begin, end);
+      }
     }
-  } job{fn, n, (n + tasks - 1) / tasks, tasks, {}, {}};
-  // A task's closure is two words, within std::function's local storage:
+    void run_helper() {
+      claim_all();
+      std::lock_guard<std::mutex> lock(done_mutex);
+      if (--running == 0) done.notify_all();
+    }
+  } job{fn, n, (n + chunks - 1) / chunks, chunks, {}, helpers, {}, {}};
+  // A task's closure is one word, within std::function's local storage:
   // posting it allocates nothing.
-  for (int64_t t = 1; t < tasks; ++t) pool().post([&job, t] { job.run(t); });
-  job.run(0);
-  // Help with queued work (ours or others') rather than idle.
+  for (int64_t t = 0; t < helpers; ++t) pool().post([&job] { job.run_helper(); });
+  job.claim_all();
+  // Help with queued work (our helpers not yet started, or others' tasks)
+  // rather than idle.
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(job.done_mutex);
-      if (job.remaining == 0) return;
+      if (job.running == 0) return;
     }
     if (!pool().run_one()) break;
   }
   std::unique_lock<std::mutex> lock(job.done_mutex);
-  job.done.wait(lock, [&] { return job.remaining == 0; });
+  job.done.wait(lock, [&] { return job.running == 0; });
 }
 
 }  // namespace beluga::cpu

@@ -27,18 +27,29 @@
 #include "engine/cpu/quant_sim.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/runtime/block.h"
+#include "engine/runtime/scratch.h"
 
 namespace beluga {
 namespace {
 
 using cpu::ActivationQuant;
 
-std::vector<float> run_linear(const LinearWeight& w, std::span<const float> x, size_t rows,
-                              ActivationQuant mode = ActivationQuant::kAsWeight) {
-  std::vector<float> y(rows * static_cast<size_t>(w.out));
+// y = W x into `y` (resized; its capacity reused across calls).
+void run_linear(const LinearWeight& w, std::span<const float> x, size_t rows, std::vector<float>& y,
+                ActivationQuant mode = ActivationQuant::kAsWeight) {
+  y.resize(rows * static_cast<size_t>(w.out));
   cpu::linear(w, x, static_cast<int64_t>(rows), y, mode);
-  return y;
 }
+
+// The buffers of one attention_forward call, kept per thread so that a
+// decode step allocates nothing once warm (they grow to the largest chunk
+// the thread has run and stay). Used through a reference: a lambda run on
+// a pool worker must see the calling thread's buffers, not its own.
+struct AttentionScratch {
+  std::vector<float> qr, q, kv, ckv, cscore, iq, iweights, ikv, iscore, o, entry, index_score, low, slice, part;
+  std::vector<const float*> keys;
+  std::vector<int64_t> chosen;
+};
 
 // Adds one token's kv/score rows to a compressor; returns true (and the
 // pooled entry in `entry`, before norm) when the token completes a block.
@@ -84,14 +95,20 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
   const int64_t window = c.sliding_window;
   const float eps = static_cast<float>(c.rms_norm_eps);
 
+  thread_local AttentionScratch thread_scratch;
+  AttentionScratch& scratch = thread_scratch;
+  std::vector<float>& qr = scratch.qr;
+  std::vector<float>& q = scratch.q;
+  std::vector<float>& kv = scratch.kv;
+
   // Projections for every row at once.
-  std::vector<float> qr = run_linear(w.wq_a, x, n);
+  run_linear(w.wq_a, x, n, qr);
   for (size_t r = 0; r < n; ++r) {
     std::span<float> row(qr.data() + r * static_cast<size_t>(c.q_lora_rank), static_cast<size_t>(c.q_lora_rank));
     cpu::rms_norm(row, w.q_norm, eps, row);
   }
-  std::vector<float> q = run_linear(w.wq_b, qr, n);
-  std::vector<float> kv = run_linear(w.wkv, x, n);
+  run_linear(w.wq_b, qr, n, q);
+  run_linear(w.wkv, x, n, kv);
   for (size_t r = 0; r < n; ++r) {
     for (int64_t h = 0; h < heads; ++h) {
       std::span<float> head(q.data() + (r * heads + h) * hd, static_cast<size_t>(hd));
@@ -108,17 +125,22 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
   const IndexerWeights* iw = w.indexer.get();
   if (choices && !iw)  // no indexer here: no choices (the vector is reused across blocks)
     for (BlockChoices& row : *choices) row.indexer_entries.clear();
-  std::vector<float> ckv, cscore, iq, iweights, ikv, iscore;
+  std::vector<float>& ckv = scratch.ckv;
+  std::vector<float>& cscore = scratch.cscore;
+  std::vector<float>& iq = scratch.iq;
+  std::vector<float>& iweights = scratch.iweights;
+  std::vector<float>& ikv = scratch.ikv;
+  std::vector<float>& iscore = scratch.iscore;
   const int64_t ih = c.index_n_heads, ihd = c.index_head_dim;
   if (cw) {
-    ckv = run_linear(cw->wkv, x, n);
-    cscore = run_linear(cw->wgate, x, n);
+    run_linear(cw->wkv, x, n, ckv);
+    run_linear(cw->wgate, x, n, cscore);
   }
   if (iw) {
-    iq = run_linear(iw->wq_b, qr, n);
-    iweights = run_linear(iw->weights_proj, x, n);
-    ikv = run_linear(iw->compressor.wkv, x, n);
-    iscore = run_linear(iw->compressor.wgate, x, n);
+    run_linear(iw->wq_b, qr, n, iq);
+    run_linear(iw->weights_proj, x, n, iweights);
+    run_linear(iw->compressor.wkv, x, n, ikv);
+    run_linear(iw->compressor.wgate, x, n, iscore);
     const float weight_scale = 1.0f / std::sqrt(static_cast<float>(ihd)) / std::sqrt(static_cast<float>(ih));
     for (float& v : iweights) v *= weight_scale;
     for (size_t r = 0; r < n; ++r)
@@ -130,10 +152,11 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       }
   }
 
-  std::vector<float> o(n * static_cast<size_t>(heads * hd));
-  std::vector<float> entry(static_cast<size_t>(std::max(hd, ihd)));
-  std::vector<float> scores;
-  std::vector<const float*> keys;
+  std::vector<float>& o = scratch.o;
+  o.resize(n * static_cast<size_t>(heads * hd));
+  std::vector<float>& entry = scratch.entry;
+  entry.resize(static_cast<size_t>(std::max(hd, ihd)));
+  std::vector<const float*>& keys = scratch.keys;
   const float softmax_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   for (size_t r = 0; r < n; ++r) {
     BlockState& s = *rows[r].state;
@@ -170,20 +193,25 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       keys.push_back(s.window.data() + (pos % window) * hd);
     if (cw) {
       const int64_t available = s.compressor.entry_count();
-      std::vector<int64_t> chosen;
+      std::vector<int64_t>& chosen = scratch.chosen;
       if (iw) {
-        std::vector<float> index_score(static_cast<size_t>(available), 0.0f);
-        for (int64_t j = 0; j < available; ++j) {
-          const float* k = s.indexer.entries.data() + j * ihd;
-          float total = 0.0f;
-          for (int64_t h = 0; h < ih; ++h) {
-            const float* qh = iq.data() + (r * ih + h) * ihd;
-            float dot = 0.0f;
-            for (int64_t i = 0; i < ihd; ++i) dot += qh[i] * k[i];
-            total += std::max(dot, 0.0f) * iweights[r * ih + h];
+        std::vector<float>& index_score = scratch.index_score;
+        index_score.resize(static_cast<size_t>(available));  // every entry is written below
+        // Entries are independent: split across the pool (long contexts
+        // have hundreds of thousands).
+        auto score_entries = [&](int64_t begin, int64_t end) {
+          for (int64_t j = begin; j < end; ++j) {
+            const float* k = s.indexer.entries.data() + j * ihd;
+            float total = 0.0f;
+            for (int64_t h = 0; h < ih; ++h) {
+              const float dot = cpu::dot(iq.data() + (r * ih + h) * ihd, k, ihd);
+              total += std::max(dot, 0.0f) * iweights[r * ih + h];
+            }
+            index_score[static_cast<size_t>(j)] = total;
           }
-          index_score[static_cast<size_t>(j)] = total;
-        }
+        };
+        // One captured reference: fits std::function's local storage, no allocation.
+        cpu::parallel_for(available, 256, [&score_entries](int64_t b, int64_t e) { score_entries(b, e); });
         chosen.resize(static_cast<size_t>(available));
         std::iota(chosen.begin(), chosen.end(), 0);
         const size_t keep = static_cast<size_t>(std::min<int64_t>(c.index_topk, available));
@@ -192,7 +220,7 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
           return sa != sb ? sa > sb : a < b;
         });
         chosen.resize(keep);
-        if (choices) (*choices)[r].indexer_entries = chosen;
+        if (choices) (*choices)[r].indexer_entries.assign(chosen.begin(), chosen.end());
       } else {
         chosen.resize(static_cast<size_t>(available));
         std::iota(chosen.begin(), chosen.end(), 0);
@@ -200,34 +228,39 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       for (int64_t j : chosen) keys.push_back(s.compressor.entries.data() + j * hd);
     }
 
-    scores.resize(keys.size());
-    for (int64_t h = 0; h < heads; ++h) {
-      const float* qh = q.data() + (r * heads + h) * hd;
-      float peak = w.attn_sink[static_cast<size_t>(h)];
-      for (size_t k = 0; k < keys.size(); ++k) {
-        float dot = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) dot += qh[i] * keys[k][i];
-        scores[k] = dot * softmax_scale;
-        peak = std::max(peak, scores[k]);
+    // Heads are independent: split across the pool. Each thread scores
+    // into its own buffer (thread_local here is the running thread's).
+    auto attend_heads = [&](int64_t h0, int64_t h1) {
+      thread_local std::vector<float> scores;
+      scores.resize(keys.size());
+      for (int64_t h = h0; h < h1; ++h) {
+        const float* qh = q.data() + (r * heads + h) * hd;
+        float peak = w.attn_sink[static_cast<size_t>(h)];
+        for (size_t k = 0; k < keys.size(); ++k) {
+          scores[k] = cpu::dot(qh, keys[k], hd) * softmax_scale;
+          peak = std::max(peak, scores[k]);
+        }
+        float total = std::exp(w.attn_sink[static_cast<size_t>(h)] - peak);
+        for (float& v : scores) total += v = std::exp(v - peak);
+        float* oh = o.data() + (r * heads + h) * hd;
+        std::fill(oh, oh + hd, 0.0f);
+        for (size_t k = 0; k < keys.size(); ++k) cpu::add_scaled(oh, scores[k] / total, keys[k], hd);
+        block.rope.apply(std::span<float>(oh + nope, static_cast<size_t>(rd)), p, /*inverse=*/true);
       }
-      float total = std::exp(w.attn_sink[static_cast<size_t>(h)] - peak);
-      for (float& v : scores) total += v = std::exp(v - peak);
-      float* oh = o.data() + (r * heads + h) * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      for (size_t k = 0; k < keys.size(); ++k) {
-        const float weight = scores[k] / total;
-        for (int64_t i = 0; i < hd; ++i) oh[i] += weight * keys[k][i];
-      }
-      block.rope.apply(std::span<float>(oh + nope, static_cast<size_t>(rd)), p, /*inverse=*/true);
-    }
+    };
+    cpu::parallel_for(heads, 8, [&attend_heads](int64_t h0, int64_t h1) { attend_heads(h0, h1); });
   }
 
   // Grouped low-rank output: group g of the heads goes through rows
   // [g*o_lora, (g+1)*o_lora) of wo_a (the weight as stored, no activation
   // quant): one linear per group over that group's slice of every row.
   const int64_t groups = c.o_groups, rank = c.o_lora_rank, group_in = heads * hd / groups;
-  std::vector<float> low(n * static_cast<size_t>(groups * rank));
-  std::vector<float> slice(n * static_cast<size_t>(group_in)), part(n * static_cast<size_t>(rank));
+  std::vector<float>& low = scratch.low;
+  std::vector<float>& slice = scratch.slice;
+  std::vector<float>& part = scratch.part;
+  low.resize(n * static_cast<size_t>(groups * rank));
+  slice.resize(n * static_cast<size_t>(group_in));
+  part.resize(n * static_cast<size_t>(rank));
   for (int64_t g = 0; g < groups; ++g) {
     for (size_t r = 0; r < n; ++r)
       std::copy_n(o.data() + r * heads * hd + g * group_in, group_in, slice.data() + r * group_in);
@@ -236,6 +269,7 @@ void attention_forward(const BlockContext& block, std::span<const float> x, std:
       std::copy_n(part.data() + r * rank, rank, low.data() + r * groups * rank + g * rank);
   }
   cpu::linear(w.wo_b, low, static_cast<int64_t>(n), out);
+  release_after_large_call(n, qr, q, kv, ckv, cscore, iq, iweights, ikv, iscore, o, low, slice, part);
 }
 
 }  // namespace beluga

@@ -11,6 +11,7 @@
 //   sub-layer input x = sum_j pre[j] h[j];  h'[k] = post[k] f(x) + sum_j comb[j][k] h[j]
 
 #include "engine/runtime/block.h"
+#include "engine/runtime/scratch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,29 +21,37 @@
 namespace beluga {
 namespace {
 
-std::vector<float> mixes(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams) {
+// The mix logits into `mix` (resized; its capacity reused).
+void mixes(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams,
+           std::vector<float>& mix) {
   const size_t n = streams.size();
   float squares = 0.0f;
   for (float v : streams) squares += v * v;
   const float inverse_rms = 1.0f / std::sqrt(squares / static_cast<float>(n) + static_cast<float>(c.rms_norm_eps));
   const size_t count = w.base.size();
-  std::vector<float> mix(count);
+  mix.resize(count);
   for (size_t m = 0; m < count; ++m) {
     const float* row = w.fn.data() + m * n;
     float sum = 0.0f;
     for (size_t i = 0; i < n; ++i) sum += row[i] * streams[i];
     mix[m] = sum * inverse_rms;
   }
-  return mix;
 }
 
 }  // namespace
 
 HyperMix hyper_mix(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams) {
+  HyperMix out;
+  hyper_mix_into(c, w, streams, out);
+  return out;
+}
+
+void hyper_mix_into(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams,
+                    HyperMix& out) {
   const size_t hc = static_cast<size_t>(c.hc_mult);
   const float eps = static_cast<float>(c.hc_eps);
-  const std::vector<float> mix = mixes(c, w, streams);
-  HyperMix out;
+  thread_local std::vector<float> mix;
+  mixes(c, w, streams, mix);
   out.pre.resize(hc);
   out.post.resize(hc);
   out.comb.resize(hc * hc);
@@ -81,13 +90,13 @@ HyperMix hyper_mix(const ModelConfig& c, const HyperConnectionWeights& w, std::s
     normalise_rows();
     normalise_columns();
   }
-  return out;
 }
 
 void hyper_head(const ModelConfig& c, const HyperConnectionWeights& w, std::span<const float> streams,
                 std::span<float> out) {
   const size_t hc = static_cast<size_t>(c.hc_mult), dim = static_cast<size_t>(c.hidden_size);
-  const std::vector<float> mix = mixes(c, w, streams);
+  thread_local std::vector<float> mix;
+  mixes(c, w, streams, mix);
   std::fill(out.begin(), out.end(), 0.0f);
   for (size_t j = 0; j < hc; ++j) {
     const float pre = cpu::sigmoid(mix[j] * w.scale[0] + w.base[j]) + static_cast<float>(c.hc_eps);
@@ -101,13 +110,28 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
   const size_t hc = static_cast<size_t>(c.hc_mult), dim = static_cast<size_t>(c.hidden_size);
   const size_t n = rows.size();
   const float eps = static_cast<float>(c.rms_norm_eps);
-  std::vector<float> x(n * dim), y(n * dim);
-  std::vector<HyperMix> mixes_per_row(n);
+  // Per-thread buffers, reused across blocks and steps (a decode step
+  // allocates nothing once warm); references, so the lambdas below see the
+  // calling thread's.
+  struct Scratch {
+    std::vector<float> x, y, mixed;
+    std::vector<HyperMix> mixes_per_row;
+  };
+  thread_local Scratch thread_scratch;
+  Scratch& scratch = thread_scratch;
+  std::vector<float>& x = scratch.x;
+  std::vector<float>& y = scratch.y;
+  std::vector<float>& mixed = scratch.mixed;
+  std::vector<HyperMix>& mixes_per_row = scratch.mixes_per_row;
+  x.resize(n * dim);
+  y.resize(n * dim);
+  mixed.resize(hc * dim);
+  if (mixes_per_row.size() < n) mixes_per_row.resize(n);
 
   auto sub_layer = [&](const HyperConnectionWeights& hcw, const std::vector<float>& norm, auto&& run) {
     for (size_t r = 0; r < n; ++r) {
       std::span<const float> h = streams.subspan(r * hc * dim, hc * dim);
-      mixes_per_row[r] = hyper_mix(c, hcw, h);
+      hyper_mix_into(c, hcw, h, mixes_per_row[r]);
       std::span<float> xr(x.data() + r * dim, dim);
       std::fill(xr.begin(), xr.end(), 0.0f);
       for (size_t j = 0; j < hc; ++j)
@@ -118,7 +142,6 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
     for (size_t r = 0; r < n; ++r) {
       std::span<float> h = streams.subspan(r * hc * dim, hc * dim);
       const HyperMix& m = mixes_per_row[r];
-      std::vector<float> mixed(hc * dim, 0.0f);
       for (size_t k = 0; k < hc; ++k)
         for (size_t i = 0; i < dim; ++i) {
           float v = m.post[k] * y[r * dim + i];
@@ -133,6 +156,7 @@ void block_forward(const BlockContext& block, std::span<float> streams, std::spa
             [&](std::span<const float> in, std::span<float> out) { attention_forward(block, in, rows, out, choices); });
   sub_layer(block.weights.hc_ffn, block.weights.ffn_norm,
             [&](std::span<const float> in, std::span<float> out) { moe_forward(block, in, rows, out, choices); });
+  release_after_large_call(n, x, y, scratch.mixes_per_row);
 }
 
 }  // namespace beluga

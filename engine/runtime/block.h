@@ -58,6 +58,9 @@ struct HyperMix {
   std::vector<float> comb;  // [hc, hc], comb[j*hc + k]: from stream j to stream k
 };
 HyperMix hyper_mix(const ModelConfig& config, const HyperConnectionWeights& w, std::span<const float> streams);
+// The same into `out`, reusing its vectors' capacity.
+void hyper_mix_into(const ModelConfig& config, const HyperConnectionWeights& w, std::span<const float> streams,
+                    HyperMix& out);
 // The head's reduction of the hc streams into one vector [dim].
 void hyper_head(const ModelConfig& config, const HyperConnectionWeights& w, std::span<const float> streams,
                 std::span<float> out);

@@ -4,6 +4,7 @@
 
 #include "engine/cpu/linear.h"
 #include "engine/cpu/ops.h"
+#include "engine/runtime/scratch.h"
 
 namespace beluga {
 
@@ -35,7 +36,8 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
                       std::span<const float> streams, size_t rows, std::vector<float>& out) const {
   const ModelConfig& c = config();
   const size_t dim = static_cast<size_t>(c.hidden_size), width = dim * static_cast<size_t>(c.hc_mult);
-  std::vector<float> reduced(rows * dim);
+  thread_local std::vector<float> reduced;  // reused: no allocation per step once warm
+  reduced.resize(rows * dim);
   for (size_t r = 0; r < rows; ++r) {
     std::span<float> y(reduced.data() + r * dim, dim);
     hyper_head(c, hc_head, streams.subspan(r * width, width), y);
@@ -43,14 +45,25 @@ void Model::logits_of(const HyperConnectionWeights& hc_head, const std::vector<f
   }
   out.resize(rows * static_cast<size_t>(c.vocab_size));
   cpu::linear(weights_->head(), reduced, static_cast<int64_t>(rows), out, cpu::ActivationQuant::kPlain);
+  release_after_large_call(rows, reduced);
 }
 
 Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> chunks,
                                                 const ForwardOptions& options) const {
   const ModelConfig& c = config();
   const size_t dim = static_cast<size_t>(c.hidden_size), hc = static_cast<size_t>(c.hc_mult), width = hc * dim;
+  // The step's buffers are the calling thread's, reused: a decode step
+  // allocates nothing but the results it returns, once warm.
+  struct Scratch {
+    std::vector<size_t> first_row;
+    std::vector<float> streams, embedding;
+    std::vector<RowContext> contexts;
+  };
+  thread_local Scratch thread_scratch;
+  Scratch& scratch = thread_scratch;
   // Rows: the chunks' tokens, chunk after chunk.
-  std::vector<size_t> first_row;
+  std::vector<size_t>& first_row = scratch.first_row;
+  first_row.clear();
   size_t rows = 0;
   for (const auto& chunk : chunks) {
     if (Status s = check_tokens(chunk.tokens); !s) return s.error();
@@ -59,9 +72,12 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     first_row.push_back(rows);
     rows += chunk.tokens.size();
   }
-  std::vector<float> streams(rows * width);
-  std::vector<float> embedding(dim);
-  std::vector<RowContext> contexts(rows);
+  std::vector<float>& streams = scratch.streams;
+  std::vector<float>& embedding = scratch.embedding;
+  std::vector<RowContext>& contexts = scratch.contexts;
+  streams.resize(rows * width);  // every row is written from its embedding below
+  embedding.resize(dim);
+  contexts.assign(rows, RowContext{});
   for (size_t i = 0; i < chunks.size(); ++i)
     for (size_t t = 0; t < chunks[i].tokens.size(); ++t) {
       const size_t r = first_row[i] + t;
@@ -106,6 +122,7 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     if (options.keep_hidden || chunks[i].keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
+  release_after_large_call(rows, scratch.streams, scratch.contexts);
   return results;
 }
 

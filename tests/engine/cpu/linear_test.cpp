@@ -25,7 +25,9 @@ struct Shape {
 };
 
 // SIMD-eligible shapes and ones that fall back (columns not a multiple of
-// the scale block or of 16).
+// the scale block or of 16). The "bf16", "fp8" and "fp4 whole groups" shapes
+// take the pairs order where the CPU has AVX-512 BF16 (columns a multiple
+// of 128).
 const Shape kShapes[] = {
     {"bf16", WeightStorage::kBF16, DType::BF16, 37, 256},
     {"bf16 ragged", WeightStorage::kBF16, DType::BF16, 9, 20},
@@ -33,6 +35,7 @@ const Shape kShapes[] = {
     {"fp8", WeightStorage::kFP8, DType::F8_E4M3, 150, 512},
     {"fp8 partial blocks", WeightStorage::kFP8, DType::F8_E4M3, 17, 200},
     {"fp4", WeightStorage::kFP4, DType::I8, 33, 320},
+    {"fp4 whole groups", WeightStorage::kFP4, DType::I8, 19, 384},
     {"fp4 ragged", WeightStorage::kFP4, DType::I8, 12, 48},
 };
 
@@ -54,6 +57,7 @@ TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]")
     auto fast = run(tw.w, x, rows, cpu::LinearKernel::kFast);
     auto portable = run(tw.w, x, rows, cpu::LinearKernel::kPortable);
     auto avx2 = run(tw.w, x, rows, cpu::LinearKernel::kAvx2);
+    auto lanes = run(tw.w, x, rows, cpu::LinearKernel::kPortableLanes);
     float worst = 0, scale = 1;
     for (size_t i = 0; i < reference.size(); ++i) {
       worst = std::max(worst, std::fabs(fast[i] - reference[i]));
@@ -61,24 +65,29 @@ TEST_CASE("fast linear matches the reference in every storage", "[cpu][linear]")
     }
     INFO("max |fast - reference| " << worst << " at scale " << scale);
     CHECK(worst <= 2e-5f * scale);
-    // The SIMD kernels (AVX-512 and AVX2, where this CPU has them) perform
-    // the portable operations exactly.
+    // The SIMD kernels (AVX-512 BF16, AVX-512 and AVX2, where this CPU has
+    // them) perform the portable operations of their order exactly.
     CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
-    CHECK(std::memcmp(avx2.data(), portable.data(), avx2.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(avx2.data(), lanes.data(), avx2.size() * sizeof(float)) == 0);
   }
 }
 
 TEST_CASE("fast linear gives each row the same bits at any batch size", "[cpu][linear]") {
   for (const Shape& s : kShapes) {
-    INFO(s.name);
-    TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
-    const int64_t rows = 13;  // blocks of six and of three input rows, and remainders
-    auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
-    auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
-    for (int64_t r = 0; r < rows; ++r) {
-      std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
-      auto single = run(tw.w, one, 1, cpu::LinearKernel::kFast);
-      CHECK(std::memcmp(single.data(), batch.data() + r * s.out, single.size() * sizeof(float)) == 0);
+    // 2-4 rows: the pairs order's few-rows kernel (vdpbf16ps); 13: blocks
+    // of four, three and six rows with remainders.
+    for (int64_t rows : {2, 3, 4, 13}) {
+      INFO(s.name << ", " << rows << " rows");
+      TestWeight tw(s.storage, s.dtype, s.out, s.in, 3);
+      auto x = random_floats(static_cast<size_t>(rows * s.in), 5);
+      auto batch = run(tw.w, x, rows, cpu::LinearKernel::kFast);
+      auto portable = run(tw.w, x, rows, cpu::LinearKernel::kPortable);
+      CHECK(std::memcmp(portable.data(), batch.data(), batch.size() * sizeof(float)) == 0);
+      for (int64_t r = 0; r < rows; ++r) {
+        std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
+        auto single = run(tw.w, one, 1, cpu::LinearKernel::kFast);
+        CHECK(std::memcmp(single.data(), batch.data() + r * s.out, single.size() * sizeof(float)) == 0);
+      }
     }
   }
 }
@@ -94,8 +103,9 @@ TEST_CASE("a single input row gives the portable kernel's bits in every storage"
     auto fast = run(tw.w, x, 1, cpu::LinearKernel::kFast);
     auto avx2 = run(tw.w, x, 1, cpu::LinearKernel::kAvx2);
     auto portable = run(tw.w, x, 1, cpu::LinearKernel::kPortable);
+    auto lanes = run(tw.w, x, 1, cpu::LinearKernel::kPortableLanes);
     CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
-    CHECK(std::memcmp(avx2.data(), portable.data(), avx2.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(avx2.data(), lanes.data(), avx2.size() * sizeof(float)) == 0);
   }
 }
 
@@ -107,6 +117,22 @@ TEST_CASE("the SIMD path is taken where the shape allows", "[cpu][linear]") {
     CHECK(cpu::linear_uses_simd(fp8.w));
   else
     WARN("this CPU has no AVX2/FMA/F16C: only the portable kernel was tested");
+  // The pairs order needs 128-column groups, FP8/FP4/BF16 storage, and
+  // AVX-512 BF16 + VBMI.
+  TestWeight fp4(WeightStorage::kFP4, DType::I8, 8, 256, 1);
+  TestWeight bf16(WeightStorage::kBF16, DType::BF16, 8, 256, 1);
+  TestWeight f32(WeightStorage::kBF16, DType::F32, 8, 256, 1);
+  CHECK_FALSE(cpu::linear_uses_pairs(ragged.w));
+  CHECK_FALSE(cpu::linear_uses_pairs(f32.w));
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16") &&
+      __builtin_cpu_supports("avx512vbmi")) {
+    CHECK(cpu::linear_uses_pairs(fp8.w));
+    CHECK(cpu::linear_uses_pairs(fp4.w));
+    CHECK(cpu::linear_uses_pairs(bf16.w));
+  } else {
+    WARN("this CPU has no AVX-512 BF16 + VBMI: the pairs order was tested in its portable form only");
+  }
 }
 
 TEST_CASE("a row range of a weight gives the same bits as those rows of the whole", "[cpu][linear]") {
@@ -121,6 +147,40 @@ TEST_CASE("a row range of a weight gives the same bits as those rows of the whol
       cpu::linear_row_range(tw.w, begin, count, x, rows, part, cpu::ActivationQuant::kAsWeight, kernel);
       for (int64_t r = 0; r < rows; ++r)
         CHECK(std::memcmp(part.data() + r * count, whole.data() + r * s.out + begin, count * sizeof(float)) == 0);
+    }
+  }
+}
+
+// Inputs not rounded to e4m3 (ActivationQuant::kPlain, the grouped wo_a
+// einsum): the same guarantees, through the FMA form of the pairs order
+// where the CPU takes it.
+TEST_CASE("fast linear with plain inputs matches the reference and keeps its bits across batch sizes", "[cpu][linear]") {
+  for (const Shape& s : kShapes) {
+    if (s.storage == WeightStorage::kBF16) continue;
+    INFO(s.name);
+    TestWeight tw(s.storage, s.dtype, s.out, s.in, 31);
+    const int64_t rows = 6;
+    auto x = random_floats(static_cast<size_t>(rows * s.in), 37);
+    auto plain = [&](const std::vector<float>& input, int64_t n, cpu::LinearKernel kernel) {
+      std::vector<float> y(static_cast<size_t>(n * s.out));
+      cpu::linear(tw.w, input, n, y, cpu::ActivationQuant::kPlain, kernel);
+      return y;
+    };
+    auto reference = plain(x, rows, cpu::LinearKernel::kReference);
+    auto fast = plain(x, rows, cpu::LinearKernel::kFast);
+    auto portable = plain(x, rows, cpu::LinearKernel::kPortable);
+    float worst = 0, scale = 1;
+    for (size_t i = 0; i < reference.size(); ++i) {
+      worst = std::max(worst, std::fabs(fast[i] - reference[i]));
+      scale = std::max(scale, std::fabs(reference[i]));
+    }
+    INFO("max |fast - reference| " << worst << " at scale " << scale);
+    CHECK(worst <= 2e-5f * scale);
+    CHECK(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> one(x.begin() + r * s.in, x.begin() + (r + 1) * s.in);
+      auto single = plain(one, 1, cpu::LinearKernel::kFast);
+      CHECK(std::memcmp(single.data(), fast.data() + r * s.out, single.size() * sizeof(float)) == 0);
     }
   }
 }

@@ -65,7 +65,10 @@ TEST_CASE("final streams match the reference at every prompt position of tiny-bf
 // scale. The reference rounded it up, this implementation rounds it down,
 // so the 8 positions whose window holds position 23 differ by up to 0.14.
 // An instrumented build that flips just that rounding matches the reference
-// to 4e-6 at every position. Kept as a visible, expected failure.
+// to 4e-6 at every position. Which side of the midpoint the element lands
+// on depends on the summation order of the linears and the attention
+// before it (it has matched with some orders), so this case is allowed to
+// fail: a visible coin flip, not a tolerance to tune.
 TEST_CASE("final streams match the reference at every prompt position of tiny-fp8", "[golden][forward][!mayfail]") {
   check_streams_at_every_position(testing::golden_path("tiny-fp8"));
 }
