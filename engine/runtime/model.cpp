@@ -153,6 +153,8 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
     first_row.push_back(rows);
     rows += chunk.next_tokens.size();
   }
+  std::vector<ChunkResult> results(chunks.size());
+  if (rows == 0) return results;  // nothing to run (the linear kernels want at least one row)
   const MtpWeights& mtp = weights_->mtp()[static_cast<size_t>(mtp_index)];
   const float eps = static_cast<float>(c.rms_norm_eps);
 
@@ -184,7 +186,6 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
   std::vector<BlockChoices> choices(options.trace ? rows : 0);
   block_forward(block, streams, contexts, options.trace ? &choices : nullptr);
 
-  std::vector<ChunkResult> results(chunks.size());
   for (size_t i = 0; i < chunks.size(); ++i) {
     const size_t count = chunks[i].next_tokens.size();
     chunks[i].state->position += static_cast<int64_t>(count);
