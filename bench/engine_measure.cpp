@@ -4,8 +4,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
+
+#include "engine/batch_scheduler.h"
+#include "engine/engine.h"
 
 namespace beluga::bench {
 namespace {
@@ -74,6 +80,46 @@ Result<DecodeTiming> time_decode(const Model& model, int64_t batch, int64_t prom
     for (size_t b = 0; b < chunks.size(); ++b) next[b] = argmax((*out)[b].logits);
   }
   timing.seconds = seconds_since(start);
+  return timing;
+}
+
+Result<SessionsTiming> time_sessions(const Model& model, int64_t sessions, int64_t prompt, int64_t tokens,
+                                     bool speculative, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  BatchScheduler scheduler(model);
+  std::vector<std::unique_ptr<Session>> list;
+  for (int64_t i = 0; i < sessions; ++i) {
+    list.push_back(scheduler.open_session());
+    if (Status s = list.back()->sync(random_prompt(model, prompt, rng)); !s) return s.error();
+  }
+  const BatchStats before = scheduler.stats();
+  std::latch ready(sessions + 1);
+  std::vector<std::string> errors(static_cast<size_t>(sessions));
+  std::vector<std::thread> threads;
+  for (int64_t i = 0; i < sessions; ++i)
+    threads.emplace_back([&, i] {
+      ready.arrive_and_wait();
+      GenerateOptions options;
+      options.speculative = speculative;
+      auto stats = list[static_cast<size_t>(i)]->generate(tokens, SamplingParams{}, nullptr, options);
+      if (!stats) errors[static_cast<size_t>(i)] = stats.message();
+    });
+  ready.arrive_and_wait();
+  const auto start = Clock::now();
+  for (auto& t : threads) t.join();
+  SessionsTiming timing;
+  timing.seconds = seconds_since(start);
+  for (const std::string& e : errors)
+    if (!e.empty()) return make_error(e);
+  const BatchStats after = scheduler.stats();
+  timing.sessions = sessions;
+  timing.tokens = tokens;
+  timing.steps = after.steps - before.steps;
+  timing.chunks = after.chunks - before.chunks;
+  timing.largest_step = after.largest_step;
+  timing.mtp_steps = after.mtp_steps - before.mtp_steps;
+  timing.forward_seconds = after.forward_seconds - before.forward_seconds;
+  timing.mtp_seconds = after.mtp_seconds - before.mtp_seconds;
   return timing;
 }
 

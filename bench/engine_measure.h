@@ -30,4 +30,23 @@ struct DecodeTiming {
 // `steps` forward passes of one token per sequence (timed).
 Result<DecodeTiming> time_decode(const Model& model, int64_t batch, int64_t prompt, int64_t steps, uint64_t seed);
 
+struct SessionsTiming {
+  int64_t sessions = 1;  // engine Sessions generating at once through one BatchScheduler
+  int64_t tokens = 0;    // tokens each generated
+  double seconds = 0;
+  int64_t steps = 0;         // the scheduler's forward passes while they generated
+  int64_t chunks = 0;        // sequence chunks those steps carried
+  int64_t largest_step = 0;  // most chunks in one step (the scheduler's whole life)
+  int64_t mtp_steps = 0;     // its MTP-block passes
+  double forward_seconds = 0, mtp_seconds = 0;  // of `seconds`, in the main model's and the MTP block's passes
+  double tokens_per_s() const { return seconds > 0 ? static_cast<double>(sessions * tokens) / seconds : 0; }
+};
+
+// `sessions` engine Sessions on one BatchScheduler (engine/batch_scheduler.h),
+// each prefilled with `prompt` tokens (untimed), then each generating
+// `tokens` greedy tokens on a thread of its own, all started together
+// (timed until the last ends). `speculative`: MTP drafts and verify pairs.
+Result<SessionsTiming> time_sessions(const Model& model, int64_t sessions, int64_t prompt, int64_t tokens,
+                                     bool speculative, uint64_t seed);
+
 }  // namespace beluga::bench

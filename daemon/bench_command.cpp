@@ -1,8 +1,10 @@
 #include "daemon/bench_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "bench/engine_measure.h"
@@ -24,6 +26,8 @@ struct BenchOptions {
   int64_t prompt = 16;
   int64_t batch = 1;
   int64_t bandwidth_mib = 1024;  // the streaming-read buffer: far larger than the caches
+  std::vector<int64_t> counts = {1, 2, 4, 8};  // sessions: how many at once, run after run
+  bool speculative = false;
 };
 
 Result<std::unique_ptr<Model>> load_warm(const std::string& folder) {
@@ -95,6 +99,39 @@ int run_prefill(const BenchOptions& o) {
   return 0;
 }
 
+// Engine Sessions generating at once through the batch scheduler, for each
+// count, against one session measured in the same run.
+int run_sessions(const BenchOptions& o) {
+  const int64_t tokens = o.tokens > 0 ? o.tokens : 8;
+  auto model = load_warm(o.model_dir);
+  if (!model) return fail(model.message());
+  json runs = json::array();
+  std::vector<int64_t> counts = o.counts;
+  if (counts.empty() || counts.front() != 1) counts.insert(counts.begin(), 1);  // the reference, first
+  double alone = 0;  // one session's tokens/s
+  for (int64_t count : counts) {
+    auto timing = bench::time_sessions(**model, count, o.prompt, tokens, o.speculative, 1);
+    if (!timing) return fail(timing.message());
+    if (alone == 0) alone = timing->tokens_per_s();
+    const double chunks_per_step = timing->steps > 0 ? static_cast<double>(timing->chunks) / timing->steps : 0;
+    const double speedup = alone > 0 ? timing->tokens_per_s() / alone : 0;
+    runs.push_back({{"sessions", count}, {"tokens_per_s", timing->tokens_per_s()}, {"seconds", timing->seconds},
+                    {"steps", timing->steps}, {"chunks_per_step", chunks_per_step}, {"speedup", speedup},
+                    {"forward_seconds", timing->forward_seconds}, {"mtp_seconds", timing->mtp_seconds}});
+    if (!o.json) {
+      const double steps = static_cast<double>(std::max<int64_t>(1, timing->steps));
+      std::printf("sessions %3lld  %8.3f tokens/s  %6.2fx one session  (%lld tokens each, %lld steps, %.2f "
+                  "sequences/step, %.1f ms/step: main model %.1f, MTP block %.1f, the rest %.1f)\n",
+                  static_cast<long long>(count), timing->tokens_per_s(), speedup, static_cast<long long>(tokens),
+                  static_cast<long long>(timing->steps), chunks_per_step, 1e3 * timing->seconds / steps,
+                  1e3 * timing->forward_seconds / steps, 1e3 * timing->mtp_seconds / steps,
+                  1e3 * (timing->seconds - timing->forward_seconds - timing->mtp_seconds) / steps);
+    }
+  }
+  if (o.json) std::printf("%s\n", runs.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app) {
@@ -103,7 +140,9 @@ void add_bench_commands(CLI::App& app) {
   group->require_subcommand(1);
   CLI::App* decode = group->add_subcommand("decode", "Decode tokens/s against the memory-bandwidth roofline");
   CLI::App* prefill = group->add_subcommand("prefill", "Prefill tokens/s against OpenBLAS on the same shapes");
-  for (CLI::App* sub : {decode, prefill}) {
+  CLI::App* sessions = group->add_subcommand(
+      "sessions", "Tokens/s of engine sessions generating at once (batch scheduler) vs one session");
+  for (CLI::App* sub : {decode, prefill, sessions}) {
     sub->add_option("--model", opts->model_dir, "Checkpoint folder")->required()->check(CLI::ExistingDirectory);
     sub->add_flag("--json", opts->json, "Print one JSON object");
   }
@@ -115,6 +154,14 @@ void add_bench_commands(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   decode->add_option("--batch", opts->batch, "Sequences decoded together (default 1)")->check(CLI::Range(int64_t{1}, int64_t{256}));
   prefill->add_option("--tokens", opts->tokens, "Prompt tokens (default 64)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  sessions->add_option("--counts", opts->counts, "Sessions at once, one run each (default 1 2 4 8; a run of 1 always comes first)")
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
+  sessions->add_option("--tokens", opts->tokens, "Tokens each session generates (default 8)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  sessions->add_option("--prompt", opts->prompt, "Prompt tokens of each session (default 16)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  sessions->add_flag("--speculative", opts->speculative, "Greedy with MTP drafts and verify pairs");
+  sessions->callback([opts] { throw CLI::RuntimeError(run_sessions(*opts)); });
   decode->callback([opts] { throw CLI::RuntimeError(run_decode(*opts)); });
   prefill->callback([opts] { throw CLI::RuntimeError(run_prefill(*opts)); });
 }

@@ -130,6 +130,33 @@ Result<std::optional<daemon::http::ServingOptions>> configured_http(const Daemon
   return std::optional<daemon::http::ServingOptions>(std::move(out));
 }
 
+// The embedded engine's budget from daemon.json's "engine" object: "slots"
+// (concurrent calls), "sessions" (engine Sessions kept), "stateBytes"
+// (their state in all, 0: no limit). A value of the wrong type is an error.
+Result<daemon::ModelOptions> configured_engine(const DaemonPaths& paths) {
+  daemon::ModelOptions out;
+  auto config = daemon_config(paths);
+  if (!config.contains("engine")) return out;
+  const nlohmann::json& engine = config["engine"];
+  if (!engine.is_object()) return make_error(paths.config_file + ": \"engine\" must be an object");
+  auto positive = [&](const char* key, int64_t& into, bool zero_ok) -> Status {
+    if (!engine.contains(key)) return {};
+    const nlohmann::json& v = engine[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < (zero_ok ? 0 : 1) || v.get<int64_t>() > (int64_t{1} << 50))
+      return make_error(paths.config_file + ": \"engine\".\"" + key + "\" must be an integer " +
+                        (zero_ok ? "0 or more" : "1 or more"));
+    into = v.get<int64_t>();
+    return {};
+  };
+  int64_t slots = out.embedded_slots;
+  if (Status s = positive("slots", slots, false); !s) return s.error();
+  if (slots > 256) return make_error(paths.config_file + ": \"engine\".\"slots\" must be at most 256");
+  out.embedded_slots = static_cast<int>(slots);
+  if (Status s = positive("sessions", out.pool.max_sessions, false); !s) return s.error();
+  if (Status s = positive("stateBytes", out.pool.max_state_bytes, true); !s) return s.error();
+  return out;
+}
+
 Status prepare_dirs(const DaemonPaths& paths) {
   if (Status s = check_private_dir(paths.runtime_dir, true); !s) return s;
   std::error_code ec;
@@ -162,6 +189,13 @@ int serve(const DaemonCommand& cmd, const DaemonPaths& paths, int lock_fd, int r
   ::unlink(paths.socket.c_str());
   daemon::DaemonOptions options;
   options.model_spec = configured_model(paths, cmd.model);
+  auto engine = configured_engine(paths);
+  if (!engine) {
+    daemon::log_line("cannot start: " + engine.message());
+    tell("error: " + engine.message());
+    return 1;
+  }
+  options.model = *engine;
   options.socket_path = paths.socket;
   if (cmd.max_message_bytes > 0) options.rpc.max_message_bytes = cmd.max_message_bytes;
   auto http = configured_http(paths, cmd);

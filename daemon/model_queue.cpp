@@ -1,8 +1,11 @@
 #include "daemon/model_queue.h"
 
 #include <chrono>
+#include <map>
 
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
 
 #include "agent/remote_provider.h"
 
@@ -55,9 +58,13 @@ ModelQueue::Stats ModelQueue::stats() const {
 // ---- SharedModel ----
 
 struct SharedModel::Backend {
-  // Embedded: the one provider every session's calls go through.
-  std::unique_ptr<agent::ModelProvider> engine;
-  std::mutex engine_mutex;  // the queue has one slot; this guards the invariant anyway
+  // Embedded: the engine and its Sessions; providers for FIM (complete_raw,
+  // a Session per caller name, made on first use) and for the HTTP endpoints
+  // (one Session for all their requests).
+  std::shared_ptr<agent::EmbeddedPool> pool;
+  std::unique_ptr<agent::ModelProvider> engine_http;
+  std::map<std::string, std::unique_ptr<agent::ModelProvider>> engine_raw;
+  std::mutex engine_raw_mutex;
   // Replay: the file's path (each session opens its own cursor).
   std::string replay_path;
   std::unique_ptr<agent::ModelProvider> replay_probe;  // for count_tokens/context/describe
@@ -91,17 +98,16 @@ Result<agent::Completion> complete_in_line(ModelQueue& queue, const std::string&
   return provider.complete(request);
 }
 
-// A session's provider: waits its turn in the queue, then calls the model.
+// A session's provider: waits its turn in the queue, then calls the model
+// through its own provider (its replay cursor, its remote connections, its
+// embedded engine Session).
 class QueuedProvider final : public agent::ModelProvider {
  public:
-  QueuedProvider(ModelQueue& queue, std::string session, agent::ModelProvider* shared, std::mutex* shared_mutex,
-                 std::unique_ptr<agent::ModelProvider> own)
-      : queue_(queue), session_(std::move(session)), shared_(shared), shared_mutex_(shared_mutex),
-        own_(std::move(own)) {}
+  QueuedProvider(ModelQueue& queue, std::string session, std::unique_ptr<agent::ModelProvider> own)
+      : queue_(queue), session_(std::move(session)), own_(std::move(own)) {}
 
   Result<agent::Completion> complete(const agent::CompletionRequest& request) override {
-    if (own_) return complete_in_line(queue_, session_, request, *own_, nullptr);
-    return complete_in_line(queue_, session_, request, *shared_, shared_mutex_);
+    return complete_in_line(queue_, session_, request, *own_, nullptr);
   }
   int64_t count_tokens(std::string_view text) const override { return model().count_tokens(text); }
   int64_t context_tokens() const override { return model().context_tokens(); }
@@ -109,11 +115,9 @@ class QueuedProvider final : public agent::ModelProvider {
   std::string token_counter_identity() const override { return model().token_counter_identity(); }
 
  private:
-  const agent::ModelProvider& model() const { return own_ ? *own_ : *shared_; }
+  const agent::ModelProvider& model() const { return *own_; }
   ModelQueue& queue_;
   std::string session_;
-  agent::ModelProvider* shared_;
-  std::mutex* shared_mutex_;
   std::unique_ptr<agent::ModelProvider> own_;
 };
 
@@ -127,7 +131,7 @@ SharedModel::SharedModel(std::string spec, std::unique_ptr<Backend> backend, int
 
 SharedModel::~SharedModel() = default;
 
-Result<std::unique_ptr<SharedModel>> SharedModel::open(const std::string& spec) {
+Result<std::unique_ptr<SharedModel>> SharedModel::open(const std::string& spec, const ModelOptions& options) {
   auto backend = std::make_unique<Backend>();
   int slots = 1;
   if (spec.rfind(kReplayPrefix, 0) == 0) {
@@ -147,9 +151,16 @@ Result<std::unique_ptr<SharedModel>> SharedModel::open(const std::string& spec) 
     backend->remote = std::move(settings).value();
     backend->remote_probe = std::move(probe).value();
   } else {
-    auto engine = agent::open_model_provider(spec);
-    if (!engine) return engine.error();
-    backend->engine = std::move(engine).value();
+    if (spec.empty()) return make_error("--model needs a checkpoint folder, replay:FILE or remote:URL");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(spec, ec))
+      return make_error("--model " + spec + ": not a checkpoint folder (for recorded outputs use replay:FILE, for a "
+                        "served model remote:URL)");
+    auto pool = agent::EmbeddedPool::open(spec, options.pool);
+    if (!pool) return pool.error();
+    backend->pool = std::move(pool).value();
+    backend->engine_http = backend->pool->provider("http");
+    slots = options.embedded_slots;
   }
   return std::unique_ptr<SharedModel>(new SharedModel(spec, std::move(backend), slots));
 }
@@ -165,19 +176,27 @@ Result<std::unique_ptr<agent::ModelProvider>> SharedModel::provider_for(const st
     if (!remote) return remote.error();
     own = std::move(remote).value();
   }
-  return std::unique_ptr<agent::ModelProvider>(
-      new QueuedProvider(queue_, session, backend_->engine.get(), &backend_->engine_mutex, std::move(own)));
+  else
+    own = backend_->pool->provider(session);  // this session's own engine Session
+  return std::unique_ptr<agent::ModelProvider>(new QueuedProvider(queue_, session, std::move(own)));
 }
 
 Result<agent::Completion> SharedModel::complete_raw(const std::string& who, const agent::CompletionRequest& request) {
-  if (!backend_->engine)
+  if (!backend_->pool)
     return make_error("completion needs an embedded model: fill-in-the-middle runs on the embedded engine, and this "
                       "daemon's model is " + spec_);
-  return complete_in_line(queue_, who, request, *backend_->engine, &backend_->engine_mutex);
+  agent::ModelProvider* provider = nullptr;
+  {
+    std::lock_guard lock(backend_->engine_raw_mutex);
+    auto& slot = backend_->engine_raw[who];
+    if (!slot) slot = backend_->pool->provider(who);
+    provider = slot.get();  // two calls of one name at once: the second runs on a temporary Session
+  }
+  return complete_in_line(queue_, who, request, *provider, nullptr);
 }
 
 Result<agent::Completion> SharedModel::complete_chat(const std::string& who, const agent::CompletionRequest& request) {
-  if (backend_->engine) return complete_raw(who, request);
+  if (backend_->pool) return complete_in_line(queue_, who, request, *backend_->engine_http, nullptr);
   if (backend_->remote)
     return make_error("HTTP serving needs the embedded engine or a replay model; this daemon's model is " + spec_ +
                       ", which clients can call directly");
@@ -192,14 +211,14 @@ Result<agent::Completion> SharedModel::complete_chat(const std::string& who, con
   return complete_in_line(queue_, who, request, *backend_->http_replay, &backend_->http_replay_mutex);
 }
 
-bool SharedModel::embedded() const { return backend_->engine != nullptr; }
+bool SharedModel::embedded() const { return backend_->pool != nullptr; }
 
 std::string_view SharedModel::kind() const {
-  return backend_->engine ? "embedded" : backend_->remote ? "remote" : "replay";
+  return backend_->pool ? "embedded" : backend_->remote ? "remote" : "replay";
 }
 
 const agent::ModelProvider& model_of(const SharedModel::Backend& b) {
-  return b.engine ? *b.engine : b.remote_probe ? *b.remote_probe : *b.replay_probe;
+  return b.pool ? *b.engine_http : b.remote_probe ? *b.remote_probe : *b.replay_probe;
 }
 
 std::string SharedModel::describe() const { return model_of(*backend_).describe(); }
@@ -212,12 +231,18 @@ std::string SharedModel::token_counter_identity() const { return model_of(*backe
 
 nlohmann::json SharedModel::info() const {
   const ModelQueue::Stats s = const_cast<ModelQueue&>(queue_).stats();
-  return {{"spec", spec_},
-          {"description", describe()},
-          {"kind", kind()},
-          {"contextTokens", context_tokens()},
-          {"queue", {{"slots", slots_}, {"waiting", s.waiting}, {"running", s.running}, {"served", s.served},
-                     {"abandoned", s.abandoned}}}};
+  nlohmann::json out = {{"spec", spec_},
+                        {"description", describe()},
+                        {"kind", kind()},
+                        {"contextTokens", context_tokens()},
+                        {"queue", {{"slots", slots_}, {"waiting", s.waiting}, {"running", s.running},
+                                   {"served", s.served}, {"abandoned", s.abandoned}}}};
+  if (backend_->pool) {
+    out["engine"] = agent::stats_json(backend_->pool->stats());
+    out["engine"]["maxSessions"] = backend_->pool->limits().max_sessions;
+    out["engine"]["maxStateBytes"] = backend_->pool->limits().max_state_bytes;
+  }
+  return out;
 }
 
 }  // namespace beluga::daemon

@@ -2,8 +2,9 @@
 // session's agent gets a provider that queues its calls on it.
 //
 // The queue (ModelQueue) decides who uses the model next. It grants
-// `slots` concurrent calls (1 for the embedded engine, which runs one
-// sequence at a time today) in arrival order of the waiting calls. Since an
+// `slots` concurrent calls (ModelOptions::embedded_slots for the embedded
+// engine, whose concurrent calls share forward passes) in arrival order of
+// the waiting calls. Since an
 // agent makes one model call at a time and goes to the back of the line
 // after each, arrival order is round-robin across sessions: a session with
 // a long turn cannot starve one with a short turn, each waits at most one
@@ -11,16 +12,18 @@
 // keep_going is polled while in line), so a cancelled turn leaves the
 // line at once.
 //
-// Designed for batching: a waiting call is a Ticket with its session name,
-// and the grant loop takes the oldest tickets; the engine's batched decode
-// will take up to N tickets of distinct sessions per step instead of one,
-// with nothing changing for the sessions.
-//
 // SharedModel holds what the spec names:
-//   DIR           the embedded engine, loaded once; every session's calls go
-//                 through it in turn (its KV cache holds one session's
-//                 prefix at a time: a switch re-prefills after the common
-//                 prefix, until KV snapshots per session arrive).
+//   DIR           the embedded engine, loaded once (agent/embedded_pool.h):
+//                 one engine Session per daemon session (its KV cache kept
+//                 between turns, within ModelOptions' count and memory
+//                 budget, least recently used dropped first: a dropped
+//                 session re-prefills its next prompt), and the granted
+//                 calls run through the engine's BatchScheduler, so
+//                 concurrent sessions decode in shared forward passes. FIM
+//                 completions (complete_raw) keep one Session under their
+//                 caller's name, the HTTP endpoints (complete_chat) one
+//                 Session for all their requests (a request that finds it
+//                 busy runs on a temporary one).
 //   remote:URL    a model served elsewhere (agent/remote_provider.h): the
 //                 settings are resolved once (the model name asked of the
 //                 server if need be) and each session gets its own provider
@@ -45,6 +48,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "agent/embedded_pool.h"
 #include "agent/model_provider.h"
 #include "engine/base/result.h"
 
@@ -58,6 +62,7 @@ class ModelQueue {
   // every 50 ms). A true return must be paired with release().
   bool acquire(const std::string& session, const std::function<bool()>& keep_going);
   void release();
+  int slots() const { return slots_; }
 
   struct Stats {
     int64_t waiting = 0;
@@ -81,11 +86,17 @@ class ModelQueue {
   int64_t served_ = 0, abandoned_ = 0;
 };
 
+// The embedded engine's budget (daemon.json "engine", see protocol.md).
+struct ModelOptions {
+  int embedded_slots = 4;          // concurrent calls on the embedded engine
+  agent::EmbeddedPoolLimits pool;  // engine Sessions kept
+};
+
 class SharedModel {
  public:
   // `spec` as `beluga run --model`: a checkpoint folder, replay:FILE or
-  // remote:URL.
-  static Result<std::unique_ptr<SharedModel>> open(const std::string& spec);
+  // remote:URL; `options` apply to a checkpoint folder.
+  static Result<std::unique_ptr<SharedModel>> open(const std::string& spec, const ModelOptions& options = {});
   ~SharedModel();
 
   // A provider for one session's agent; its calls wait in the queue.

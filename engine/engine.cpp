@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "engine/batch_scheduler.h"
 #include "engine/runtime/model.h"
 #include "engine/runtime/state_io.h"
 
@@ -40,7 +41,7 @@ ModelInfo Engine::info() const {
 
 std::unique_ptr<Session> Engine::open_session() const { return std::make_unique<Session>(*model_); }
 
-Session::Session(const Model& model) : model_(model) { reset(); }
+Session::Session(const Model& model, BatchScheduler* scheduler) : model_(model), scheduler_(scheduler) { reset(); }
 Session::~Session() = default;
 
 void Session::reset() {
@@ -52,6 +53,39 @@ void Session::reset() {
   last_logits_.clear();
 }
 
+Result<ChunkResult> Session::run_main(const SequenceChunk& chunk) {
+  if (scheduler_) return scheduler_->forward(chunk);
+  auto out = model_.forward(std::span<const SequenceChunk>(&chunk, 1), {});
+  if (!out) return out.error();
+  return std::move(out->front());
+}
+
+Result<ChunkResult> Session::run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens,
+                                     bool logits) {
+  if (scheduler_) return scheduler_->forward_mtp(state_->mtp, hidden, next_tokens, logits);
+  const MtpChunk chunk{&state_->mtp, hidden, next_tokens, logits};
+  auto out = model_.forward_mtp(std::span<const MtpChunk>(&chunk, 1), {});
+  if (!out) return out.error();
+  return std::move(out->front());
+}
+
+namespace {
+
+// Membership of a scheduler's batch for the length of a sync() or generate().
+struct BatchMembership {
+  BatchScheduler* scheduler;
+  explicit BatchMembership(BatchScheduler* s) : scheduler(s) {
+    if (scheduler) scheduler->join();
+  }
+  ~BatchMembership() {
+    if (scheduler) scheduler->leave();
+  }
+  BatchMembership(const BatchMembership&) = delete;
+  BatchMembership& operator=(const BatchMembership&) = delete;
+};
+
+}  // namespace
+
 Status Session::append(std::span<const int32_t> tokens, int64_t chunk_tokens, const KeepGoing& keep_going) {
   const size_t width = static_cast<size_t>(model_.config().hc_mult * model_.config().hidden_size);
   const size_t step = static_cast<size_t>(std::max<int64_t>(1, chunk_tokens));
@@ -59,12 +93,11 @@ Status Session::append(std::span<const int32_t> tokens, int64_t chunk_tokens, co
     if (keep_going && !keep_going())
       return make_error("cancelled after " + std::to_string(begin) + " of " + std::to_string(tokens.size()) + " new tokens");
     std::span<const int32_t> chunk = tokens.subspan(begin, std::min(step, tokens.size() - begin));
-    ForwardOptions options;
-    options.keep_hidden = state_->has_mtp;
     SequenceChunk sequence{&state_->main, chunk};
-    auto result = model_.forward(std::span<const SequenceChunk>(&sequence, 1), options);
+    sequence.keep_hidden = state_->has_mtp;
+    auto result = run_main(sequence);
     if (!result) return result.error();
-    ChunkResult& out = result->front();
+    ChunkResult& out = *result;
     if (state_->has_mtp) {
       // MTP rows: (streams of the previous last token, first new token), then
       // (streams of new token i, new token i+1).
@@ -77,7 +110,7 @@ Status Session::append(std::span<const int32_t> tokens, int64_t chunk_tokens, co
       rows.insert(rows.end(), out.hidden.begin(), out.hidden.end() - static_cast<std::ptrdiff_t>(width));
       next.insert(next.end(), chunk.begin() + 1, chunk.end());
       if (!next.empty()) {
-        auto mtp = model_.forward_mtp(state_->mtp, rows, next, {});
+        auto mtp = run_mtp(rows, next, false);
         if (!mtp) return mtp.error();
       }
       state_->last_hidden.assign(out.hidden.end() - static_cast<std::ptrdiff_t>(width), out.hidden.end());
@@ -89,6 +122,11 @@ Status Session::append(std::span<const int32_t> tokens, int64_t chunk_tokens, co
 }
 
 Status Session::sync(std::span<const int32_t> tokens, const SyncOptions& options) {
+  BatchMembership member(scheduler_);
+  return sync_now(tokens, options);
+}
+
+Status Session::sync_now(std::span<const int32_t> tokens, const SyncOptions& options) {
   const bool extends = tokens.size() >= tokens_.size() && std::equal(tokens_.begin(), tokens_.end(), tokens.begin());
   if (!extends) reset();
   if (tokens.size() > static_cast<size_t>(model_.config().max_position_embeddings))
@@ -99,6 +137,13 @@ Status Session::sync(std::span<const int32_t> tokens, const SyncOptions& options
 
 Result<GenerateStats> Session::generate(int64_t max_tokens, const SamplingParams& sampling,
                                         const std::function<bool(int32_t)>& on_token, const GenerateOptions& options) {
+  BatchMembership member(scheduler_);
+  return generate_now(max_tokens, sampling, on_token, options);
+}
+
+Result<GenerateStats> Session::generate_now(int64_t max_tokens, const SamplingParams& sampling,
+                                            const std::function<bool(int32_t)>& on_token,
+                                            const GenerateOptions& options) {
   if (Status s = validate(sampling); !s) return s.error();
   if (tokens_.empty()) return make_error("generate needs at least one token in the session (a prompt)");
   GenerateStats stats;
@@ -130,7 +175,7 @@ Result<GenerateStats> Session::generate(int64_t max_tokens, const SamplingParams
     // token after `next`. It is the row the MTP invariant needs anyway.
     int32_t draft = -1;
     if (state_->has_mtp) {
-      auto drafted = model_.forward_mtp(state_->mtp, state_->last_hidden, std::span<const int32_t>(&next, 1), {});
+      auto drafted = run_mtp(state_->last_hidden, std::span<const int32_t>(&next, 1), true);
       if (!drafted) return drafted.error();
       draft = argmax(drafted->logits);
     }
@@ -138,14 +183,13 @@ Result<GenerateStats> Session::generate(int64_t max_tokens, const SamplingParams
     if (draft < 0 || draft >= model_.config().vocab_size) {
       // Nothing to verify: append `next` alone (its MTP row is already fed).
       SequenceChunk single{&state_->main, std::span<const int32_t>(&next, 1)};
-      ForwardOptions keep;
-      keep.keep_hidden = true;
-      auto plain = model_.forward(std::span<const SequenceChunk>(&single, 1), keep);
+      single.keep_hidden = true;
+      auto plain = run_main(single);
       if (!plain) return plain.error();
       ++stats.forward_passes;
       tokens_.push_back(next);
-      last_logits_ = std::move(plain->front().logits);
-      state_->last_hidden = std::move(plain->front().hidden);
+      last_logits_ = std::move(plain->logits);
+      state_->last_hidden = std::move(plain->hidden);
       if (!emit(next)) break;
       continue;
     }
@@ -155,21 +199,19 @@ Result<GenerateStats> Session::generate(int64_t max_tokens, const SamplingParams
     const StackMark mark = mark_stack(state_->main);
     const int32_t pair[2] = {next, draft};
     SequenceChunk sequence{&state_->main, std::span<const int32_t>(pair, 2)};
-    ForwardOptions verify;
-    verify.logits_for_every_token = true;
-    verify.keep_hidden = true;
-    auto checked = model_.forward(std::span<const SequenceChunk>(&sequence, 1), verify);
+    sequence.logits_for_every_token = true;
+    sequence.keep_hidden = true;
+    auto checked = run_main(sequence);
     if (!checked) return checked.error();
     ++stats.forward_passes;
-    ChunkResult& out = checked->front();
+    ChunkResult& out = *checked;
     const size_t vocab = static_cast<size_t>(model_.config().vocab_size);
     const size_t width = out.hidden.size() / 2;
     const bool accepted = argmax(std::span<const float>(out.logits).first(vocab)) == draft;
     if (accepted) {
       ++stats.accepted;
       if (state_->has_mtp) {  // MTP row for `next`'s position: (its streams, draft)
-        auto row = model_.forward_mtp(state_->mtp, std::span<const float>(out.hidden).first(width),
-                                      std::span<const int32_t>(&draft, 1), {});
+        auto row = run_mtp(std::span<const float>(out.hidden).first(width), std::span<const int32_t>(&draft, 1), false);
         if (!row) return row.error();
       }
       tokens_.push_back(next);
@@ -182,18 +224,35 @@ Result<GenerateStats> Session::generate(int64_t max_tokens, const SamplingParams
       // to the first row of the verify pass.
       rollback_stack(state_->main, mark);
       SequenceChunk single{&state_->main, std::span<const int32_t>(&next, 1)};
-      ForwardOptions keep;
-      keep.keep_hidden = true;
-      auto redo = model_.forward(std::span<const SequenceChunk>(&single, 1), keep);
+      single.keep_hidden = true;
+      auto redo = run_main(single);
       if (!redo) return redo.error();
       ++stats.forward_passes;
       tokens_.push_back(next);
-      last_logits_ = std::move(redo->front().logits);
-      state_->last_hidden = std::move(redo->front().hidden);
+      last_logits_ = std::move(redo->logits);
+      state_->last_hidden = std::move(redo->hidden);
       if (!emit(next)) break;
     }
   }
   return stats;
+}
+
+namespace {
+
+int64_t stack_bytes(const StackState& stack) {
+  size_t floats = 0;
+  for (const BlockState& b : stack.blocks)
+    floats += b.window.size() + b.compressor.kv.size() + b.compressor.score.size() + b.compressor.entries.size() +
+              b.indexer.kv.size() + b.indexer.score.size() + b.indexer.entries.size();
+  return static_cast<int64_t>(floats * sizeof(float));
+}
+
+}  // namespace
+
+int64_t Session::state_bytes() const {
+  int64_t bytes = stack_bytes(state_->main) + (state_->has_mtp ? stack_bytes(state_->mtp) : 0);
+  bytes += static_cast<int64_t>((last_logits_.size() + state_->last_hidden.size()) * sizeof(float));
+  return bytes + static_cast<int64_t>(tokens_.size() * sizeof(int32_t));
 }
 
 std::shared_ptr<const SavedState> Session::snapshot() const {

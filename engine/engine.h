@@ -9,6 +9,10 @@
 // drafts a token ahead and verifies it with the main model, which yields
 // the same tokens as plain greedy decoding. Nothing here exposes tensors.
 //
+// Sessions opened on a BatchScheduler (engine/batch_scheduler.h) run the
+// same code, but their model calls share forward passes with the other
+// sessions of that scheduler; their results are the same, bit for bit.
+//
 // Thread contract: an Engine is const after load and may be shared; a
 // Session is used by one thread at a time.
 #pragma once
@@ -25,8 +29,12 @@
 
 namespace beluga {
 
+class BatchScheduler;
 class Model;
+struct ChunkResult;
 struct SavedState;
+struct SequenceChunk;
+struct StackState;
 
 struct ModelInfo {
   int64_t vocab_size = 0;
@@ -83,7 +91,9 @@ class Engine {
 
 class Session {
  public:
-  explicit Session(const Model& model);
+  // `scheduler`: where its model calls run (BatchScheduler::open_session);
+  // null: directly on this thread.
+  explicit Session(const Model& model, BatchScheduler* scheduler = nullptr);
   ~Session();
 
   const std::vector<int32_t>& tokens() const { return tokens_; }
@@ -91,6 +101,10 @@ class Session {
   std::span<const float> last_logits() const { return last_logits_; }
 
   Status sync(std::span<const int32_t> tokens, const SyncOptions& options = {});
+
+  // Bytes its attention state and last results hold (what keeping the
+  // session costs; a cache of sessions budgets with it).
+  int64_t state_bytes() const;
 
   // Appends up to `max_tokens` tokens; `on_token` returns false to stop.
   // Needs a non-empty transcript.
@@ -110,8 +124,16 @@ class Session {
   struct State;
   Status append(std::span<const int32_t> tokens, int64_t chunk_tokens, const KeepGoing& keep_going);
   void reset();
+  Status sync_now(std::span<const int32_t> tokens, const SyncOptions& options);
+  Result<GenerateStats> generate_now(int64_t max_tokens, const SamplingParams& sampling,
+                                     const std::function<bool(int32_t)>& on_token, const GenerateOptions& options);
+  // The model calls, directly or through the scheduler.
+  Result<ChunkResult> run_main(const SequenceChunk& chunk);
+  // `logits`: false when the rows only extend the MTP state.
+  Result<ChunkResult> run_mtp(std::span<const float> hidden, std::span<const int32_t> next_tokens, bool logits);
 
   const Model& model_;
+  BatchScheduler* scheduler_;
   std::vector<int32_t> tokens_;
   std::vector<float> last_logits_;
   std::unique_ptr<State> state_;

@@ -8,7 +8,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   if (options.model_spec.empty())
     return make_error("no model: pass --model DIR|replay:FILE|remote:URL, or set \"model\" in $XDG_CONFIG_HOME/beluga/daemon.json");
   std::unique_ptr<Daemon> d(new Daemon());
-  auto model = SharedModel::open(options.model_spec);
+  auto model = SharedModel::open(options.model_spec, options.model);
   if (!model) return make_error("model " + options.model_spec + ": " + model.message());
   d->model_ = std::move(model).value();
   log_line("model loaded: " + d->model_->describe());

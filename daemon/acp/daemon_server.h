@@ -27,6 +27,7 @@ namespace beluga::daemon {
 
 struct DaemonOptions {
   std::string model_spec;   // DIR, replay:FILE or remote:URL
+  ModelOptions model;       // the embedded engine's slots and Session budget (daemon.json "engine")
   std::string socket_path;  // its folder must exist (daemon_command checks owner and mode)
   std::string session_db;   // "" = $XDG_DATA_HOME/beluga/sessions.sqlite
   rpc::ServerOptions rpc;

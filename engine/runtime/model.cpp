@@ -115,11 +115,12 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
     const size_t count = chunks[i].tokens.size();
     chunks[i].state->position += static_cast<int64_t>(count);
     if (count == 0) continue;
-    const size_t first = options.logits_for_every_token ? first_row[i] : first_row[i] + count - 1;
-    const size_t wanted = options.logits_for_every_token ? count : 1;
+    const bool every = options.logits_for_every_token || chunks[i].logits_for_every_token;
+    const size_t first = every ? first_row[i] : first_row[i] + count - 1;
+    const size_t wanted = every ? count : 1;
     logits_of(weights_->hc_head(), weights_->norm(), std::span<const float>(streams).subspan(first * width), wanted,
               results[i].logits);
-    if (options.keep_hidden)
+    if (options.keep_hidden || chunks[i].keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
   if (rows > cpu::kKeptRows) cpu::release_thread_scratch();  // a prefill chunk's buffers go
@@ -129,27 +130,51 @@ Result<std::vector<ChunkResult>> Model::forward(std::span<const SequenceChunk> c
 Result<ChunkResult> Model::forward_mtp(StackState& state, std::span<const float> hidden,
                                        std::span<const int32_t> next_tokens, const ForwardOptions& options,
                                        int64_t mtp_index) const {
+  const MtpChunk chunk{&state, hidden, next_tokens, true};
+  auto out = forward_mtp(std::span<const MtpChunk>(&chunk, 1), options, mtp_index);
+  if (!out) return out.error();
+  return std::move(out->front());
+}
+
+Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> chunks, const ForwardOptions& options,
+                                                    int64_t mtp_index) const {
   const ModelConfig& c = config();
   if (mtp_index < 0 || mtp_index >= c.num_nextn_predict_layers)
     return make_error("this model has no MTP block " + std::to_string(mtp_index));
-  if (Status s = check_tokens(next_tokens); !s) return s.error();
   const size_t dim = static_cast<size_t>(c.hidden_size), hc = static_cast<size_t>(c.hc_mult), width = hc * dim;
-  const size_t rows = next_tokens.size();
-  if (hidden.size() != rows * width) return make_error("internal: MTP hidden rows do not match its tokens");
+  // Rows: the chunks' tokens, chunk after chunk.
+  std::vector<size_t> first_row;
+  size_t rows = 0;
+  for (const MtpChunk& chunk : chunks) {
+    if (Status s = check_tokens(chunk.next_tokens); !s) return s.error();
+    if (chunk.hidden.size() != chunk.next_tokens.size() * width)
+      return make_error("internal: MTP hidden rows do not match its tokens");
+    if (chunk.state == nullptr || chunk.state->blocks.size() != 1)
+      return make_error("internal: an MTP chunk's state is not an MTP block's");
+    first_row.push_back(rows);
+    rows += chunk.next_tokens.size();
+  }
+  std::vector<ChunkResult> results(chunks.size());
+  if (rows == 0) return results;  // nothing to run (the linear kernels want at least one row)
   const MtpWeights& mtp = weights_->mtp()[static_cast<size_t>(mtp_index)];
   const float eps = static_cast<float>(c.rms_norm_eps);
 
   // e = enorm(embed(next)), x_j = hnorm(h_j); input streams e_proj(e) + h_proj(x_j).
   std::vector<float> e(rows * dim), x(rows * width), streams(rows * width);
-  for (size_t r = 0; r < rows; ++r) {
-    std::span<float> er(e.data() + r * dim, dim);
-    weights_->embedding_row(next_tokens[r], er);
-    cpu::rms_norm(er, mtp.enorm, eps, er);
-    for (size_t j = 0; j < hc; ++j) {
-      std::span<const float> h = hidden.subspan(r * width + j * dim, dim);
-      cpu::rms_norm(h, mtp.hnorm, eps, std::span<float>(x.data() + r * width + j * dim, dim));
+  std::vector<RowContext> contexts(rows);
+  for (size_t i = 0; i < chunks.size(); ++i)
+    for (size_t t = 0; t < chunks[i].next_tokens.size(); ++t) {
+      const size_t r = first_row[i] + t;
+      std::span<float> er(e.data() + r * dim, dim);
+      weights_->embedding_row(chunks[i].next_tokens[t], er);
+      cpu::rms_norm(er, mtp.enorm, eps, er);
+      for (size_t j = 0; j < hc; ++j) {
+        std::span<const float> h = chunks[i].hidden.subspan(t * width + j * dim, dim);
+        cpu::rms_norm(h, mtp.hnorm, eps, std::span<float>(x.data() + r * width + j * dim, dim));
+      }
+      contexts[r] = {&chunks[i].state->blocks[0], chunks[i].state->position + static_cast<int64_t>(t),
+                     chunks[i].next_tokens[t]};
     }
-  }
   std::vector<float> projected_e(rows * dim);
   cpu::linear(mtp.e_proj, e, static_cast<int64_t>(rows), projected_e);
   cpu::linear(mtp.h_proj, x, static_cast<int64_t>(rows * hc), streams);
@@ -157,22 +182,24 @@ Result<ChunkResult> Model::forward_mtp(StackState& state, std::span<const float>
     for (size_t j = 0; j < hc; ++j)
       for (size_t i = 0; i < dim; ++i) streams[r * width + j * dim + i] += projected_e[r * dim + i];
 
-  std::vector<RowContext> contexts(rows);
-  for (size_t r = 0; r < rows; ++r) contexts[r] = {&state.blocks[0], state.position + static_cast<int64_t>(r), next_tokens[r]};
   const size_t block_index = static_cast<size_t>(c.num_hidden_layers + mtp_index);
   BlockContext block{c, mtp.block, ropes_[block_index]};
   std::vector<BlockChoices> choices(options.trace ? rows : 0);
   block_forward(block, streams, contexts, options.trace ? &choices : nullptr);
-  state.position += static_cast<int64_t>(rows);
 
-  ChunkResult result;
-  if (rows == 0) return result;
-  if (options.trace) result.block_choices.push_back(choices.back());
-  const size_t first = options.logits_for_every_token ? 0 : rows - 1;
-  logits_of(mtp.hc_head, mtp.norm, std::span<const float>(streams).subspan(first * width),
-            options.logits_for_every_token ? rows : 1, result.logits);
-  if (options.keep_hidden) result.hidden = streams;
-  return result;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const size_t count = chunks[i].next_tokens.size();
+    chunks[i].state->position += static_cast<int64_t>(count);
+    if (count == 0 || !chunks[i].logits) continue;
+    const size_t last = first_row[i] + count - 1;
+    if (options.trace) results[i].block_choices.push_back(choices[last]);
+    const size_t first = options.logits_for_every_token ? first_row[i] : last;
+    logits_of(mtp.hc_head, mtp.norm, std::span<const float>(streams).subspan(first * width),
+              options.logits_for_every_token ? count : 1, results[i].logits);
+    if (options.keep_hidden)
+      results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
+  }
+  return results;
 }
 
 }  // namespace beluga

@@ -29,6 +29,20 @@ namespace beluga {
 struct SequenceChunk {
   StackState* state = nullptr;
   std::span<const int32_t> tokens;
+  // This chunk alone asks for these on top of the call's ForwardOptions, so
+  // one call can carry a decode token, a verify pair (logits of every row)
+  // and a prefill chunk (last logits only) of different sequences.
+  bool logits_for_every_token = false;
+  bool keep_hidden = false;
+};
+
+// One sequence's rows for the MTP block: the main model's final streams of
+// positions p..p+T-1 ([T, hc*dim]) paired with the tokens that follow them.
+struct MtpChunk {
+  StackState* state = nullptr;
+  std::span<const float> hidden;
+  std::span<const int32_t> next_tokens;
+  bool logits = true;  // false: the rows only extend the MTP state (no head)
 };
 
 struct ForwardOptions {
@@ -63,6 +77,11 @@ class Model {
   // positions p..p+T-1 ([T, hc*dim]) paired with the tokens that follow them.
   Result<ChunkResult> forward_mtp(StackState& state, std::span<const float> hidden, std::span<const int32_t> next_tokens,
                                   const ForwardOptions& options, int64_t mtp_index = 0) const;
+  // The same for several sequences at once, sharing the weight reads; each
+  // chunk's results are those it gets alone (per-row arithmetic). A chunk
+  // without `logits` gets none (nor hidden streams).
+  Result<std::vector<ChunkResult>> forward_mtp(std::span<const MtpChunk> chunks, const ForwardOptions& options,
+                                               int64_t mtp_index = 0) const;
 
  private:
   Model() = default;

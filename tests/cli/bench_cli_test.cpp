@@ -49,6 +49,36 @@ TEST_CASE("beluga bench decode and prefill print their documented JSON", "[cli][
   CHECK((p["gemm_efficiency"].is_null() || p["gemm_efficiency"].get<double>() > 0));
 }
 
+TEST_CASE("beluga bench sessions prints one JSON entry per session count after one session", "[cli][bench]") {
+  ScratchDir dir;
+  const std::string model = dir.file("micro");
+  const std::string config = quote(beluga::testing::source_path("scripts/configs/v4-micro.config.json"));
+  REQUIRE(run_beluga("model synth --config " + config + " --out " + quote(model)).exit_code == 0);
+  Run run = run_beluga("bench sessions --model " + quote(model) + " --json --tokens 3 --prompt 2 --counts 2 3");
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  json runs = json::parse(run.out);
+  REQUIRE(runs.is_array());
+  REQUIRE(runs.size() == 3);  // the one-session reference, then 2 and 3
+  const int64_t counts[] = {1, 2, 3};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    INFO(runs[i].dump());
+    CHECK(json_keys(runs[i]) ==
+          std::set<std::string>{"sessions", "tokens_per_s", "seconds", "steps", "chunks_per_step", "speedup",
+                                "forward_seconds", "mtp_seconds"});
+    CHECK(runs[i]["sessions"] == counts[i]);
+    CHECK(runs[i]["tokens_per_s"].get<double>() > 0);
+    // Greedy without drafts: one row per token, so at most tokens steps
+    // when every step carries every session, at most sessions*tokens.
+    CHECK(runs[i]["steps"].get<int64_t>() >= 3);
+    CHECK(runs[i]["steps"].get<int64_t>() <= 3 * counts[i]);
+    CHECK(runs[i]["chunks_per_step"].get<double>() >= 1.0);
+  }
+  CHECK(runs[0]["speedup"].get<double>() == Approx(1.0));
+  Run bad = run_beluga("bench sessions --model " + quote(model) + " --counts 0");
+  CHECK(bad.exit_code != 0);
+}
+
 TEST_CASE("beluga bench rejects a folder that is not a checkpoint", "[cli][bench]") {
   ScratchDir dir;
   Run run = run_beluga("bench prefill --model " + quote(dir.path()));

@@ -1,6 +1,7 @@
 // The daemon as a process: `beluga daemon start|status|stop|restart` with
 // a replayed model in scratch XDG folders, the permission checks on the
-// socket folder, and `beluga acp` bridging stdio to it.
+// socket folder, daemon.json's engine budget, and `beluga acp` bridging
+// stdio to it.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -82,6 +84,29 @@ TEST_CASE("daemon start reports a model that cannot be loaded") {
   CHECK(start.status == 1);
   CHECK(start.out.find("missing.jsonl") != std::string::npos);
   CHECK(run("daemon status").status == 3);
+}
+
+TEST_CASE("daemon start takes the engine budget from daemon.json and refuses a bad one") {
+  DaemonHome home;
+  const std::string config_dir = home.file("config/beluga");
+  std::filesystem::create_directories(config_dir);
+  write_text(config_dir + "/daemon.json", R"({"engine": {"slots": "four"}})");
+  Run bad = run("daemon start --model replay:" + home.model);
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("\"engine\".\"slots\" must be an integer 1 or more") != std::string::npos);
+  CHECK(run("daemon status").status == 3);
+
+  write_text(config_dir + "/daemon.json", R"({"engine": {"slots": 2, "sessions": 3, "stateBytes": 1000000}})");
+  Run start = run("daemon start --model " + quote(synthetic_checkpoint(home)));
+  INFO(start.out);
+  REQUIRE(start.status == 0);
+  Json status = Json::parse(run("daemon status --json").out, nullptr, false);
+  INFO(status.dump());
+  CHECK(status["model"]["queue"]["slots"] == 2);
+  CHECK(status["model"]["engine"]["maxSessions"] == 3);
+  CHECK(status["model"]["engine"]["maxStateBytes"] == 1000000);
+  CHECK(status["model"]["engine"]["sessions"] == 0);
+  CHECK(run("daemon stop").status == 0);
 }
 
 

@@ -1,10 +1,12 @@
 // The daemon as a process, for the command-line tests: `beluga ARGS` run
-// with its output captured, and a scratch home (XDG folders) whose daemon
-// is stopped when the test ends.
+// with its output captured, a scratch home (XDG folders) whose daemon is
+// stopped when the test ends, and a synthetic checkpoint to serve.
 #pragma once
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <catch2/catch.hpp>
 
 #include <array>
 #include <cstdio>
@@ -61,5 +63,24 @@ struct DaemonHome {
   ScratchDir home_;
   EnvOverride runtime_, state_, data_, config_, cache_;
 };
+
+// A synthetic V4 checkpoint with the real tokenizer (the engine's weights
+// are random: its output is nonsense, but every token of it is real).
+inline std::string synthetic_checkpoint(const DaemonHome& home) {
+  const std::string tokenizer = home.file("tokenizer.json");
+  Run assemble = run("tokenize --assemble-v4 --tokenizer " + quote(golden_path("tokenizer/tokenizer.json")) + " --added " +
+                     quote(golden_path("tokenizer/v4_added_tokens.json")) + " --out " + quote(tokenizer));
+  REQUIRE(assemble.status == 0);
+  nlohmann::json config = nlohmann::json::parse(read_text(source_path("scripts/configs/v4-micro.config.json")));
+  config["vocab_size"] = 129280;
+  config["max_position_embeddings"] = 32768;
+  write_text(home.file("config.json"), config.dump());
+  const std::string model = home.file("ckpt");
+  Run synth = run("model synth --config " + quote(home.file("config.json")) + " --out " + quote(model) + " --tokenizer " +
+                  quote(tokenizer));
+  INFO(synth.out);
+  REQUIRE(synth.status == 0);
+  return model;
+}
 
 }  // namespace beluga::testing

@@ -61,25 +61,6 @@ std::string start_serving(DaemonHome& home, const std::string& model) {
   return "http://" + address + "/v1";
 }
 
-// A synthetic V4 checkpoint with the real tokenizer (the engine's weights
-// are random: its output is nonsense, but every token of it is real).
-std::string synthetic_checkpoint(const DaemonHome& home) {
-  const std::string tokenizer = home.file("tokenizer.json");
-  Run assemble = run("tokenize --assemble-v4 --tokenizer " + quote(golden_path("tokenizer/tokenizer.json")) + " --added " +
-                     quote(golden_path("tokenizer/v4_added_tokens.json")) + " --out " + quote(tokenizer));
-  REQUIRE(assemble.status == 0);
-  Json config = Json::parse(read_text(source_path("scripts/configs/v4-micro.config.json")));
-  config["vocab_size"] = 129280;
-  config["max_position_embeddings"] = 32768;
-  write_text(home.file("config.json"), config.dump());
-  const std::string model = home.file("ckpt");
-  Run synth = run("model synth --config " + quote(home.file("config.json")) + " --out " + quote(model) + " --tokenizer " +
-                  quote(tokenizer));
-  INFO(synth.out);
-  REQUIRE(synth.status == 0);
-  return model;
-}
-
 void write_user_config(const DaemonHome& home, const std::string& toml) {
   std::filesystem::create_directories(home.file("config/beluga"));
   write_text(home.file("config/beluga/config.toml"), toml);

@@ -98,8 +98,8 @@ TEST_CASE("a cancelled beluga/complete answers -32800 whether it waits or runs")
   write_sources(f.repo());
   auto client = f.client();
   auto& queue = f.daemon().model().queue();
-  // The test holds the model: completions wait in its queue.
-  REQUIRE(queue.acquire("test", {}));
+  // The test holds the model (every slot): completions wait in its queue.
+  for (int i = 0; i < queue.slots(); ++i) REQUIRE(queue.acquire("test", {}));
   const Json params = complete_params(f.workspace(), "src/main.c", {{"maxTokens", 4}, {"contextTokens", 0}});
   const int64_t running = client->send_request("beluga/complete", params);
   REQUIRE(client->wait_until([&] { return queue.stats().waiting == 1; }));
@@ -117,7 +117,7 @@ TEST_CASE("a cancelled beluga/complete answers -32800 whether it waits or runs")
   CHECK(stopped["error"]["code"] == -32800);
   CHECK(stopped["error"]["data"]["completionTokens"] == 0);
   CHECK(stopped["error"]["data"]["text"] == "");
-  queue.release();
+  for (int i = 0; i < queue.slots(); ++i) queue.release();
 
   // The daemon goes on: a new completion runs, and cancelling it after its answer changes nothing.
   Json done = client->call("beluga/complete", params);
