@@ -142,8 +142,16 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
   if (mtp_index < 0 || mtp_index >= c.num_nextn_predict_layers)
     return make_error("this model has no MTP block " + std::to_string(mtp_index));
   const size_t dim = static_cast<size_t>(c.hidden_size), hc = static_cast<size_t>(c.hc_mult), width = hc * dim;
+  // The calling thread's buffers, reused as in forward().
+  struct MtpScratch {
+    std::vector<size_t> first_row;
+    std::vector<float> e, x, streams, projected_e;
+    std::vector<RowContext> contexts;
+  };
+  MtpScratch& scratch = cpu::thread_scratch<MtpScratch>();
   // Rows: the chunks' tokens, chunk after chunk.
-  std::vector<size_t> first_row;
+  std::vector<size_t>& first_row = scratch.first_row;
+  first_row.clear();
   size_t rows = 0;
   for (const MtpChunk& chunk : chunks) {
     if (Status s = check_tokens(chunk.next_tokens); !s) return s.error();
@@ -160,8 +168,14 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
   const float eps = static_cast<float>(c.rms_norm_eps);
 
   // e = enorm(embed(next)), x_j = hnorm(h_j); input streams e_proj(e) + h_proj(x_j).
-  std::vector<float> e(rows * dim), x(rows * width), streams(rows * width);
-  std::vector<RowContext> contexts(rows);
+  std::vector<float>& e = scratch.e;
+  std::vector<float>& x = scratch.x;
+  std::vector<float>& streams = scratch.streams;
+  std::vector<RowContext>& contexts = scratch.contexts;
+  e.resize(rows * dim);  // every row of e, x and contexts is written below; streams by h_proj
+  x.resize(rows * width);
+  streams.resize(rows * width);
+  contexts.resize(rows);
   for (size_t i = 0; i < chunks.size(); ++i)
     for (size_t t = 0; t < chunks[i].next_tokens.size(); ++t) {
       const size_t r = first_row[i] + t;
@@ -175,7 +189,8 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
       contexts[r] = {&chunks[i].state->blocks[0], chunks[i].state->position + static_cast<int64_t>(t),
                      chunks[i].next_tokens[t]};
     }
-  std::vector<float> projected_e(rows * dim);
+  std::vector<float>& projected_e = scratch.projected_e;
+  projected_e.resize(rows * dim);
   cpu::linear(mtp.e_proj, e, static_cast<int64_t>(rows), projected_e);
   cpu::linear(mtp.h_proj, x, static_cast<int64_t>(rows * hc), streams);
   for (size_t r = 0; r < rows; ++r)
@@ -199,6 +214,7 @@ Result<std::vector<ChunkResult>> Model::forward_mtp(std::span<const MtpChunk> ch
     if (options.keep_hidden)
       results[i].hidden.assign(streams.begin() + first_row[i] * width, streams.begin() + (first_row[i] + count) * width);
   }
+  if (rows > cpu::kKeptRows) cpu::release_thread_scratch();  // a prefill chunk's buffers go
   return results;
 }
 
