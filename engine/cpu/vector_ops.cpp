@@ -2,6 +2,7 @@
 // a portable twin that performs the same operations in the same order.
 #include <cmath>
 
+#include "engine/cpu/linear_kernels.h"
 #include "engine/cpu/ops.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -15,15 +16,8 @@
 namespace beluga::cpu {
 namespace {
 
-constexpr int kLanes = 16;
-
-float pairwise(const float* lanes) {
-  float v8[8], v4[4], v2[2];
-  for (int l = 0; l < 8; ++l) v8[l] = lanes[l] + lanes[l + 8];
-  for (int l = 0; l < 4; ++l) v4[l] = v8[l] + v8[l + 4];
-  for (int l = 0; l < 2; ++l) v2[l] = v4[l] + v4[l + 2];
-  return v2[0] + v2[1];
-}
+constexpr int kLanes = kernels::kLanes;
+using kernels::reduce_lanes;  // the pairwise order (linear_portable.cpp)
 
 #ifdef BELUGA_VECTOR_AVX512
 bool avx512() {
@@ -59,7 +53,7 @@ BELUGA_VECTOR_AVX512 void add_scaled_avx512(float* y, float alpha, const float* 
 float dot_portable(const float* a, const float* b, int64_t n) {
   float lanes[kLanes] = {};
   for (int64_t i = 0; i < n; ++i) lanes[i % kLanes] = std::fma(a[i], b[i], lanes[i % kLanes]);
-  return pairwise(lanes);
+  return reduce_lanes(lanes);
 }
 
 float dot(const float* a, const float* b, int64_t n) {
