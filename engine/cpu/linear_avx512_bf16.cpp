@@ -157,6 +157,11 @@ BELUGA_AVX512_BF16 inline __m512 dot(__m512 acc, __m512i w, __m512i x) {
 // then the pairs, then the last two (addition commutes, so exactly).
 BELUGA_AVX512_BF16 inline float reduce(__m512 acc) { return _mm512_reduce_add_ps(acc); }
 
+// Prefetches `bytes` from `p` (whole cache lines).
+BELUGA_AVX512_BF16 inline void prefetch(const uint8_t* p, int64_t bytes) {
+  for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
+}
+
 // A few input rows (decode; R <= kDotRows sequences decoded together):
 // Tile weight rows decoded straight into registers and applied to each row
 // through vdpbf16ps. Weight rows are contiguous, so while it reads these
@@ -181,9 +186,7 @@ BELUGA_AVX512_BF16 void dot_rows_tile(const LinearArgs& a, int64_t o0, const uin
   }
   const int64_t groups = a.in / kPairsGroup;
   for (int64_t g = 0; g < groups; ++g) {
-    if (next)
-      for (int64_t line = 0; line < Tile * group_bytes(Kind); line += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(next + g * Tile * group_bytes(Kind) + line), _MM_HINT_T0);
+    if (next) prefetch(next + g * Tile * group_bytes(Kind), Tile * group_bytes(Kind));
 #pragma GCC unroll 16
     for (int t = 0; t < Tile; ++t) {
       __m512i w[kPairsSteps];
@@ -231,9 +234,7 @@ BELUGA_AVX512_BF16 void one_row_tile_fma(const LinearArgs& a, int64_t o0, const 
   }
   const int64_t groups = a.in / kPairsGroup;
   for (int64_t g = 0; g < groups; ++g) {
-    if (next)
-      for (int64_t line = 0; line < Tile * group_bytes(Kind); line += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(next + g * Tile * group_bytes(Kind) + line), _MM_HINT_T0);
+    if (next) prefetch(next + g * Tile * group_bytes(Kind), Tile * group_bytes(Kind));
     const float* x = a.xf + g * kPairsGroup;
 #pragma GCC unroll 16
     for (int t = 0; t < Tile; ++t) {
@@ -321,11 +322,6 @@ BELUGA_AVX512_BF16 void rows_block(const LinearArgs& a, const DecodedChunk& chun
   if (g0 + groups == total)
     for (int r = 0; r < R; ++r)
       for (int t = 0; t < Tile; ++t) a.y[(r0 + r) * a.out + o0 + t0 + t] = reduce(_mm512_loadu_ps(sums + (r * kTileRows + t) * kLanes));
-}
-
-// Prefetches `bytes` from `p` (whole cache lines).
-BELUGA_AVX512_BF16 inline void prefetch(const uint8_t* p, int64_t bytes) {
-  for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
 }
 
 // `next`: the next tile's first weight row (null for none), whose first
